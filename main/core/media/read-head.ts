@@ -1,0 +1,81 @@
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { readInstanceHeader, type HeaderRead } from '../dicom/instance.ts';
+
+/** Header-only reads start with this much: enough for nearly every header (ARCHITECTURE.md). */
+export const HEAD_BYTES = 64 * 1024;
+
+export interface HeadRead {
+  /** First bytes of the file, for telling what a non-DICOM file is. */
+  readonly head: Uint8Array;
+  readonly read: HeaderRead;
+  readonly size: number;
+}
+
+function nextSize(current: number, atLeast: number, fileSize: number): number {
+  return Math.min(fileSize, Math.max(atLeast, current * 2));
+}
+
+/**
+ * Reads a file's header only: the first 64 KiB, more only when the header is longer, never the
+ * pixel data. System errors (EIO from a scratched disc, EACCES) propagate to the caller.
+ */
+export async function readFileHead(path: string): Promise<HeadRead> {
+  const handle = await open(path, 'r');
+  try {
+    const fileSize = (await handle.stat()).size;
+    let size = Math.min(HEAD_BYTES, fileSize);
+    let buffer = new Uint8Array(size);
+    let filled = 0;
+    for (;;) {
+      while (filled < size) {
+        const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      const bytes = filled < buffer.length ? buffer.subarray(0, filled) : buffer;
+      // A file that shrank under us (or lied about its size) is judged on what is there.
+      const known = filled < size ? filled : fileSize;
+      const read = readInstanceHeader(bytes, { fileSize: known });
+      if (read.kind !== 'need-more' || size >= fileSize || filled < size) {
+        return { head: bytes.subarray(0, Math.min(bytes.length, 512)), read, size: fileSize };
+      }
+      size = nextSize(size, read.atLeast, fileSize);
+      const grown = new Uint8Array(size);
+      grown.set(buffer.subarray(0, filled));
+      buffer = grown;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The same header-only read from a stream (a zip entry): consumes only as many chunks as the
+ * header needs, then the caller destroys the stream.
+ */
+export async function readStreamHead(stream: Readable, fileSize: number): Promise<HeadRead> {
+  const chunks: Uint8Array[] = [];
+  let filled = 0;
+  let want = Math.min(HEAD_BYTES, fileSize);
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    let ended = false;
+    while (filled < want) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      chunks.push(next.value);
+      filled += next.value.length;
+    }
+    const bytes = Buffer.concat(chunks, filled);
+    const known = ended ? filled : fileSize;
+    const read = readInstanceHeader(bytes, { fileSize: known });
+    if (read.kind !== 'need-more' || ended || filled >= fileSize) {
+      return { head: bytes.subarray(0, Math.min(bytes.length, 512)), read, size: fileSize };
+    }
+    want = nextSize(filled, read.atLeast, fileSize);
+  }
+}

@@ -1,0 +1,643 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import yauzl from 'yauzl';
+import { Tag } from '../dicom/dictionary.ts';
+import type { InstanceHeader } from '../dicom/instance.ts';
+import { DicomParseError, type DicomDataset } from '../dicom/parse.ts';
+import { getInteger, getText } from '../dicom/values.ts';
+import { makeFinding, type Finding } from '../findings.ts';
+import { forEachLimit, throwIfAborted } from '../util/pool.ts';
+import { classifyNonDicom, isZip } from './classify.ts';
+import { readDicomdir, type DirectoryRecord } from './dicomdir.ts';
+import {
+  buildTree,
+  summarize,
+  type InstanceEntry,
+  type MediaInstance,
+  type NonDicomFile,
+  type ScanResult,
+} from './model.ts';
+import { readFileHead, readStreamHead, type HeadRead } from './read-head.ts';
+
+export type ScanPhase = 'dicomdir' | 'index' | 'headers' | 'zip';
+
+export type ScanEvent =
+  | { readonly kind: 'phase'; readonly phase: ScanPhase }
+  | {
+      readonly kind: 'progress';
+      readonly phase: ScanPhase;
+      readonly done: number;
+      readonly total: number;
+    }
+  /** The study list as soon as it is known (from the DICOMDIR, before any image is opened). */
+  | { readonly kind: 'study-list'; readonly result: ScanResult };
+
+export interface ScanOptions {
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: ScanEvent) => void;
+  /**
+   * Read every file's own header even when a DICOMDIR lists it, to find entries that disagree
+   * with their files (default true). Off, the scan trusts the DICOMDIR and only checks presence.
+   */
+  readonly verify?: boolean;
+  /** Files read at once (default 8: discs seek, flash drives and SSDs like parallel reads). */
+  readonly concurrency?: number;
+}
+
+interface FoundFile {
+  /** Relative to the scan root, posix separators. */
+  readonly relPath: string;
+  readonly absPath: string;
+}
+
+interface DicomdirEntry {
+  readonly entry: InstanceEntry;
+  /** Relative path as the record names it, before resolving against the files present. */
+  readonly referencedPath: string;
+}
+
+/** Media Storage Directory Storage: a DICOMDIR, whatever its file is called (PS3.4 Annex I). */
+const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
+
+const DICOMDIR_NAME = /^dicomdir(\.)?(;\d+)?$/iu;
+
+/** ISO 9660 names: case-insensitive, a ";1" version suffix, a trailing dot when no extension. */
+export function fileIdKey(relPath: string): string {
+  return relPath
+    .split('/')
+    .map((part) => part.toUpperCase().replace(/;\d+$/u, '').replace(/\.$/u, ''))
+    .join('/');
+}
+
+function systemErrorDetail(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `system error ${code}` : 'read error';
+}
+
+function withRootCharset(item: DicomDataset, root: DicomDataset): DicomDataset {
+  return item.characterSet.length === 0 && root.characterSet.length > 0
+    ? { ...item, characterSet: root.characterSet }
+    : item;
+}
+
+/** Walks the directory records, carrying the patient/study/series keys down to each file. */
+function dicomdirEntries(
+  roots: readonly DirectoryRecord[],
+  rootDataset: DicomDataset,
+  baseRel: string,
+  findings: Finding[],
+  dicomdirRel: string,
+): DicomdirEntry[] {
+  const entries: DicomdirEntry[] = [];
+  let unknownTypes = 0;
+  const text = (record: DirectoryRecord | undefined, tag: number): string =>
+    record ? (getText(withRootCharset(record.dataset, rootDataset), tag) ?? '') : '';
+  const visit = (
+    record: DirectoryRecord,
+    patient: DirectoryRecord | undefined,
+    study: DirectoryRecord | undefined,
+    series: DirectoryRecord | undefined,
+  ): void => {
+    switch (record.type) {
+      case 'PATIENT':
+        patient = record;
+        break;
+      case 'STUDY':
+        study = record;
+        break;
+      case 'SERIES':
+        series = record;
+        break;
+      default:
+        if (!record.referencedFileId && record.children.length > 0) {
+          // An unknown container (pydicom's "nopatient" variant): keep what is under it.
+          unknownTypes++;
+          if (!patient && (text(record, Tag.PatientId) || text(record, Tag.PatientName))) {
+            patient = record;
+          }
+        }
+    }
+    if (record.referencedFileId && record.type !== 'PATIENT' && record.type !== 'STUDY') {
+      const referencedPath = [baseRel, ...record.referencedFileId]
+        .filter((part) => part !== '')
+        .join('/');
+      const seriesNumber = series ? getInteger(series.dataset, Tag.SeriesNumber) : undefined;
+      const instanceNumber = getInteger(record.dataset, Tag.InstanceNumber);
+      const instance: MediaInstance = {
+        path: referencedPath,
+        bytes: 0,
+        sopInstanceUid: record.referencedSopInstanceUid,
+        sopClassUid: record.referencedSopClassUid,
+        transferSyntaxUid: record.referencedTransferSyntaxUid,
+        ...(instanceNumber !== undefined ? { instanceNumber } : {}),
+        source: 'dicomdir',
+      };
+      entries.push({
+        referencedPath,
+        entry: {
+          patientId: text(patient, Tag.PatientId),
+          patientName: text(patient, Tag.PatientName),
+          birthDate: text(patient, Tag.PatientBirthDate),
+          sex: text(patient, Tag.PatientSex),
+          studyInstanceUid: text(study, Tag.StudyInstanceUid),
+          studyDate: text(study, Tag.StudyDate),
+          studyTime: text(study, Tag.StudyTime),
+          studyDescription: text(study, Tag.StudyDescription),
+          accessionNumber: text(study, Tag.AccessionNumber),
+          studyId: text(study, Tag.StudyId),
+          seriesInstanceUid: text(series, Tag.SeriesInstanceUid),
+          modality: text(series, Tag.Modality),
+          ...(seriesNumber !== undefined ? { seriesNumber } : {}),
+          seriesDescription: text(series, Tag.SeriesDescription),
+          instance,
+        },
+      });
+    }
+    for (const child of record.children) visit(child, patient, study, series);
+  };
+  for (const root of roots) visit(root, undefined, undefined, undefined);
+  if (unknownTypes > 0) {
+    findings.push(
+      makeFinding(
+        'dicomdir-unknown-record',
+        [dicomdirRel],
+        `${unknownTypes} record(s) of an unknown Directory Record Type`,
+      ),
+    );
+  }
+  return entries;
+}
+
+function entryFromHeader(header: InstanceHeader, relPath: string, bytes: number): InstanceEntry {
+  const instance: MediaInstance = {
+    path: relPath,
+    bytes,
+    sopInstanceUid: header.sopInstanceUid,
+    sopClassUid: header.sopClassUid,
+    transferSyntaxUid: header.transferSyntaxUid,
+    ...(header.instanceNumber !== undefined ? { instanceNumber: header.instanceNumber } : {}),
+    source: 'header',
+  };
+  return {
+    patientId: header.patientId,
+    patientName: header.patientName,
+    birthDate: header.patientBirthDate,
+    sex: header.patientSex,
+    studyInstanceUid: header.studyInstanceUid,
+    studyDate: header.studyDate,
+    studyTime: header.studyTime,
+    studyDescription: header.studyDescription,
+    accessionNumber: header.accessionNumber,
+    studyId: header.studyId,
+    seriesInstanceUid: header.seriesInstanceUid,
+    modality: header.modality,
+    ...(header.seriesNumber !== undefined ? { seriesNumber: header.seriesNumber } : {}),
+    seriesDescription: header.seriesDescription,
+    instance,
+  };
+}
+
+/** Names of the identifying attributes on which a DICOMDIR record and its file disagree. */
+function disagreements(record: InstanceEntry, header: InstanceHeader): string[] {
+  const differ: string[] = [];
+  const check = (name: string, fromRecord: string, fromHeader: string): void => {
+    if (fromRecord !== '' && fromRecord !== fromHeader) differ.push(name);
+  };
+  check('SOP Instance UID', record.instance.sopInstanceUid, header.sopInstanceUid);
+  check('SOP Class UID', record.instance.sopClassUid, header.sopClassUid);
+  check('Study Instance UID', record.studyInstanceUid, header.studyInstanceUid);
+  check('Series Instance UID', record.seriesInstanceUid, header.seriesInstanceUid);
+  check('Patient ID', record.patientId, header.patientId);
+  return differ;
+}
+
+class Scanner {
+  readonly findings: Finding[] = [];
+  readonly nonDicom: NonDicomFile[] = [];
+  readonly entries: InstanceEntry[] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly options: ScanOptions,
+  ) {}
+
+  emit(event: ScanEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  result(source: 'dicomdir' | 'walk', entries: readonly InstanceEntry[]): ScanResult {
+    const patients = buildTree(entries);
+    return {
+      root: this.root,
+      source,
+      summary: summarize(patients, this.nonDicom, this.findings),
+      patients,
+      nonDicomFiles: [...this.nonDicom].sort((a, b) => a.path.localeCompare(b.path)),
+      findings: [...this.findings],
+    };
+  }
+
+  async walk(): Promise<FoundFile[]> {
+    const files: FoundFile[] = [];
+    const pending: string[] = [''];
+    while (pending.length > 0) {
+      throwIfAborted(this.options.signal);
+      const rel = pending.pop() as string;
+      const abs = path.join(this.root, rel);
+      let dirents;
+      try {
+        dirents = await readdir(abs, { withFileTypes: true });
+      } catch (error) {
+        this.findings.push(
+          makeFinding('unreadable-folder', [rel || '.'], systemErrorDetail(error)),
+        );
+        continue;
+      }
+      for (const dirent of dirents) {
+        const childRel = rel ? `${rel}/${dirent.name}` : dirent.name;
+        // Symbolic links to folders are not followed: they can loop.
+        if (dirent.isDirectory()) pending.push(childRel);
+        else if (dirent.isFile() || dirent.isSymbolicLink()) {
+          files.push({ relPath: childRel, absPath: path.join(this.root, childRel) });
+        }
+      }
+      this.emit({ kind: 'progress', phase: 'index', done: files.length, total: 0 });
+    }
+    files.sort((a, b) => a.relPath.localeCompare(b.relPath));
+    return files;
+  }
+
+  /** Reads a file's header and files it as an instance, a non-DICOM file, or a finding. */
+  async examine(file: FoundFile): Promise<{ header: InstanceHeader; size: number } | undefined> {
+    let head: HeadRead;
+    try {
+      head = await readFileHead(file.absPath);
+    } catch (error) {
+      if (error instanceof DicomParseError) throw error;
+      this.findings.push(makeFinding('unreadable-file', [file.relPath], systemErrorDetail(error)));
+      return undefined;
+    }
+    if (isZip(head.head)) {
+      await this.scanZip(file);
+      return undefined;
+    }
+    return this.judge(file.relPath, path.posix.basename(file.relPath), head);
+  }
+
+  judge(
+    relPath: string,
+    name: string,
+    head: HeadRead,
+  ): { header: InstanceHeader; size: number } | undefined {
+    const read = head.read;
+    if (head.size === 0) {
+      this.findings.push(makeFinding('empty-file', [relPath]));
+      return undefined;
+    }
+    switch (read.kind) {
+      case 'dicom': {
+        if (read.header.sopClassUid === MEDIA_STORAGE_DIRECTORY) {
+          this.nonDicom.push({ path: relPath, bytes: head.size, kind: 'dicomdir' });
+          return undefined;
+        }
+        if (read.pixelDataEnd !== undefined && read.pixelDataEnd > head.size) {
+          this.findings.push(
+            makeFinding(
+              'truncated-file',
+              [relPath],
+              `pixel data ends at byte ${read.pixelDataEnd}, the file has ${head.size} bytes`,
+            ),
+          );
+          return undefined;
+        }
+        if (!read.header.part10) {
+          this.findings.push(makeFinding('no-file-meta', [relPath]));
+        }
+        return { header: read.header, size: head.size };
+      }
+      case 'not-dicom': {
+        const kind = classifyNonDicom(name, head.head);
+        this.nonDicom.push({ path: relPath, bytes: head.size, kind });
+        const dicomName = kind === 'other' && /\.(dcm|dicom|dic|ima)$/iu.test(name);
+        this.findings.push(
+          dicomName
+            ? makeFinding('unrecognised-dicom-name', [relPath], read.reason)
+            : makeFinding('not-dicom', [relPath], kind),
+        );
+        return undefined;
+      }
+      case 'need-more':
+      case 'malformed': {
+        const truncated = read.kind === 'need-more' || read.code === 'truncated';
+        const detail = read.kind === 'malformed' ? read.message : 'the header is incomplete';
+        this.findings.push(
+          makeFinding(truncated ? 'truncated-file' : 'malformed-file', [relPath], detail),
+        );
+        return undefined;
+      }
+    }
+  }
+
+  /** Opens a zip on the media and reads each entry's header in place (no extraction). */
+  async scanZip(file: FoundFile): Promise<void> {
+    this.emit({ kind: 'phase', phase: 'zip' });
+    let zip: yauzl.ZipFile;
+    try {
+      zip = await yauzl.openPromise(file.absPath, { lazyEntries: true, autoClose: false });
+    } catch (error) {
+      this.findings.push(
+        makeFinding('zip-unreadable', [file.relPath], (error as Error).message ?? 'zip error'),
+      );
+      return;
+    }
+    try {
+      for (;;) {
+        throwIfAborted(this.options.signal);
+        const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+          const onEntry = (value: yauzl.Entry): void => {
+            cleanup();
+            resolve(value);
+          };
+          const onEnd = (): void => {
+            cleanup();
+            resolve(undefined);
+          };
+          const onError = (error: Error): void => {
+            cleanup();
+            reject(error);
+          };
+          const cleanup = (): void => {
+            zip.off('entry', onEntry);
+            zip.off('end', onEnd);
+            zip.off('error', onError);
+          };
+          zip.on('entry', onEntry);
+          zip.on('end', onEnd);
+          zip.on('error', onError);
+          zip.readEntry();
+        });
+        if (!entry) break;
+        if (entry.fileName.endsWith('/')) continue;
+        const relPath = `${file.relPath}!/${entry.fileName}`;
+        const name = path.posix.basename(entry.fileName);
+        let head: HeadRead;
+        try {
+          const stream = await zip.openReadStreamPromise(entry);
+          try {
+            head = await readStreamHead(stream, entry.uncompressedSize);
+          } finally {
+            stream.destroy();
+          }
+        } catch (error) {
+          this.findings.push(
+            makeFinding('zip-entry-unreadable', [relPath], (error as Error).message),
+          );
+          continue;
+        }
+        if (DICOMDIR_NAME.test(name)) {
+          // The zip's own table of contents: its files are read directly below.
+          this.nonDicom.push({ path: relPath, bytes: entry.uncompressedSize, kind: 'dicomdir' });
+          continue;
+        }
+        const found = this.judge(relPath, name, head);
+        if (found) this.entries.push(entryFromHeader(found.header, relPath, found.size));
+      }
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      this.findings.push(makeFinding('zip-unreadable', [file.relPath], (error as Error).message));
+    } finally {
+      zip.close();
+    }
+  }
+
+  /** Finds and reads DICOMDIR files; returns their entries keyed by file-ID, or undefined. */
+  async readDicomdirs(
+    files: readonly FoundFile[],
+  ): Promise<{ entries: DicomdirEntry[]; bases: string[] } | undefined> {
+    const dicomdirs = files.filter((file) => DICOMDIR_NAME.test(path.posix.basename(file.relPath)));
+    if (dicomdirs.length === 0) return undefined;
+    const entries: DicomdirEntry[] = [];
+    const bases: string[] = [];
+    for (const file of dicomdirs) {
+      const entriesOf = await this.readOneDicomdir(file);
+      if (entriesOf) {
+        entries.push(...entriesOf);
+        bases.push(path.posix.dirname(file.relPath));
+      }
+    }
+    return bases.length > 0 ? { entries, bases } : undefined;
+  }
+
+  async readOneDicomdir(file: FoundFile): Promise<DicomdirEntry[] | undefined> {
+    this.emit({ kind: 'phase', phase: 'dicomdir' });
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file.absPath);
+    } catch (error) {
+      this.findings.push(
+        makeFinding('dicomdir-unreadable', [file.relPath], systemErrorDetail(error)),
+      );
+      return undefined;
+    }
+    this.nonDicom.push({ path: file.relPath, bytes: bytes.length, kind: 'dicomdir' });
+    try {
+      const dicomdir = readDicomdir(bytes);
+      const base = path.posix.dirname(file.relPath);
+      return dicomdirEntries(
+        dicomdir.roots,
+        dicomdir.root,
+        base === '.' ? '' : base,
+        this.findings,
+        file.relPath,
+      );
+    } catch (error) {
+      if (!(error instanceof DicomParseError) && !(error instanceof RangeError)) throw error;
+      this.findings.push(makeFinding('dicomdir-unreadable', [file.relPath], error.message));
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Scans media for DICOM: the DICOMDIR first (IHE PDI), then every file as a checklist against
+ * it; without a DICOMDIR, every file by content. Cancel with `options.signal`.
+ */
+export async function scanMedia(target: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const info = await stat(target);
+  let root = target;
+  let only: FoundFile[] | undefined;
+  if (!info.isDirectory()) {
+    root = path.dirname(target);
+    only = [{ relPath: path.basename(target), absPath: target }];
+  }
+  const scanner = new Scanner(root, options);
+  const verify = options.verify ?? true;
+  const concurrency = options.concurrency ?? 8;
+  const signal = options.signal;
+
+  // 1. The DICOMDIR at the root, before anything else: the study list without opening images.
+  let rootDicomdir: DicomdirEntry[] | undefined;
+  if (!only) {
+    const rootNames = await readdir(root).catch(() => [] as string[]);
+    const name = rootNames.find((candidate) => DICOMDIR_NAME.test(candidate));
+    if (name) {
+      rootDicomdir = await scanner.readOneDicomdir({
+        relPath: name,
+        absPath: path.join(root, name),
+      });
+      if (rootDicomdir) {
+        scanner.emit({
+          kind: 'study-list',
+          result: scanner.result(
+            'dicomdir',
+            rootDicomdir.map((item) => item.entry),
+          ),
+        });
+      }
+    }
+  }
+  throwIfAborted(signal);
+
+  // 2. Every file on the media.
+  scanner.emit({ kind: 'phase', phase: 'index' });
+  const files = only ?? (await scanner.walk());
+  const byKey = new Map<string, FoundFile>();
+  for (const file of files) byKey.set(fileIdKey(file.relPath), file);
+
+  let dicomdirEntriesAll: DicomdirEntry[] = rootDicomdir ?? [];
+  let bases: string[] = rootDicomdir ? [''] : [];
+  const deeper = files.filter(
+    (file) => DICOMDIR_NAME.test(path.posix.basename(file.relPath)) && file.relPath.includes('/'),
+  );
+  if (deeper.length > 0 && !only) {
+    const more = await scanner.readDicomdirs(deeper);
+    if (more) {
+      dicomdirEntriesAll = [...dicomdirEntriesAll, ...more.entries];
+      bases = [...bases, ...more.bases];
+    }
+  }
+  const dicomdirPaths = new Set(
+    files
+      .filter((file) => DICOMDIR_NAME.test(path.posix.basename(file.relPath)))
+      .map((f) => f.relPath),
+  );
+
+  // 3. Referenced files: present? (and, when verifying, does the file agree with its record?)
+  const referenced = new Set<string>();
+  const toVerify: Array<{ file: FoundFile; record: DicomdirEntry }> = [];
+  const missing: string[] = [];
+  for (const record of dicomdirEntriesAll) {
+    const file = byKey.get(fileIdKey(record.referencedPath));
+    if (!file) {
+      missing.push(record.referencedPath);
+      continue;
+    }
+    referenced.add(file.relPath);
+    toVerify.push({ file, record });
+  }
+  for (const relPath of missing) {
+    scanner.findings.push(makeFinding('dicomdir-missing-file', [relPath]));
+  }
+
+  const underDicomdir = (relPath: string): boolean =>
+    bases.some((base) => base === '' || base === '.' || relPath.startsWith(`${base}/`));
+  const others = files.filter(
+    (file) => !referenced.has(file.relPath) && !dicomdirPaths.has(file.relPath),
+  );
+
+  scanner.emit({ kind: 'phase', phase: 'headers' });
+  const total = toVerify.length + others.length;
+  let done = 0;
+  const tick = (): void => {
+    done++;
+    if (done % 50 === 0 || done === total) {
+      scanner.emit({ kind: 'progress', phase: 'headers', done, total });
+    }
+  };
+
+  const verified: InstanceEntry[] = new Array(toVerify.length);
+  await forEachLimit(
+    toVerify,
+    concurrency,
+    async ({ file, record }, index) => {
+      if (!verify) {
+        try {
+          const size = (await stat(file.absPath)).size;
+          verified[index] = {
+            ...record.entry,
+            instance: { ...record.entry.instance, path: file.relPath, bytes: size },
+          };
+        } catch (error) {
+          scanner.findings.push(
+            makeFinding('unreadable-file', [file.relPath], systemErrorDetail(error)),
+          );
+        }
+        tick();
+        return;
+      }
+      const found = await scanner.examine(file);
+      if (found) {
+        const differ = disagreements(record.entry, found.header);
+        if (differ.length > 0) {
+          scanner.findings.push(
+            makeFinding('dicomdir-mismatch', [file.relPath], `differs in: ${differ.join(', ')}`),
+          );
+        }
+        const fromHeader = entryFromHeader(found.header, file.relPath, found.size);
+        // The file's own header is the truth; the record fills what the header leaves empty.
+        verified[index] = mergeEntries(fromHeader, record.entry);
+      }
+      tick();
+    },
+    signal,
+  );
+
+  const unreferenced: string[] = [];
+  const extra: InstanceEntry[] = [];
+  await forEachLimit(
+    others,
+    concurrency,
+    async (file) => {
+      const found = await scanner.examine(file);
+      if (found) {
+        extra.push(entryFromHeader(found.header, file.relPath, found.size));
+        if (bases.length > 0 && underDicomdir(file.relPath)) unreferenced.push(file.relPath);
+      }
+      tick();
+    },
+    signal,
+  );
+  unreferenced.sort();
+  for (const relPath of unreferenced) {
+    scanner.findings.push(makeFinding('dicomdir-unreferenced-file', [relPath]));
+  }
+
+  const entries = [
+    ...verified.filter((entry): entry is InstanceEntry => entry !== undefined),
+    ...extra.sort((a, b) => a.instance.path.localeCompare(b.instance.path)),
+    ...scanner.entries,
+  ];
+  return scanner.result(bases.length > 0 ? 'dicomdir' : 'walk', entries);
+}
+
+function mergeEntries(fromHeader: InstanceEntry, fromRecord: InstanceEntry): InstanceEntry {
+  const pick = (a: string, b: string): string => (a !== '' ? a : b);
+  const seriesNumber = fromHeader.seriesNumber ?? fromRecord.seriesNumber;
+  return {
+    ...fromHeader,
+    patientId: pick(fromHeader.patientId, fromRecord.patientId),
+    patientName: pick(fromHeader.patientName, fromRecord.patientName),
+    birthDate: pick(fromHeader.birthDate, fromRecord.birthDate),
+    sex: pick(fromHeader.sex, fromRecord.sex),
+    studyInstanceUid: pick(fromHeader.studyInstanceUid, fromRecord.studyInstanceUid),
+    studyDate: pick(fromHeader.studyDate, fromRecord.studyDate),
+    studyTime: pick(fromHeader.studyTime, fromRecord.studyTime),
+    studyDescription: pick(fromHeader.studyDescription, fromRecord.studyDescription),
+    accessionNumber: pick(fromHeader.accessionNumber, fromRecord.accessionNumber),
+    studyId: pick(fromHeader.studyId, fromRecord.studyId),
+    seriesInstanceUid: pick(fromHeader.seriesInstanceUid, fromRecord.seriesInstanceUid),
+    modality: pick(fromHeader.modality, fromRecord.modality),
+    ...(seriesNumber !== undefined ? { seriesNumber } : {}),
+    seriesDescription: pick(fromHeader.seriesDescription, fromRecord.seriesDescription),
+  };
+}
