@@ -420,6 +420,11 @@ function mapBytes(table: Uint16Array, bytes: Uint8Array, start: number, end: num
 /** Spreading arguments has a stack limit; chunks keep long UT values safe. */
 const CHUNK = 8192;
 function unitsToString(units: Uint16Array): string {
+  if (units.length < 16) {
+    let text = '';
+    for (const unit of units) text += String.fromCharCode(unit);
+    return text;
+  }
   if (units.length <= CHUNK) return String.fromCharCode(...units);
   let text = '';
   for (let start = 0; start < units.length; start += CHUNK) {
@@ -466,22 +471,20 @@ const DEFAULT_PLAN: DecodingPlan = {
   fast: decodeLatin1,
 };
 
-const plansByValue = new WeakMap<readonly string[], DecodingPlan>();
-const plansByKey = new Map<string, DecodingPlan>();
+/** Plans by (0008,0005) value; a disc holds a handful, the bound only guards against abuse. */
+const plans = new Map<string, DecodingPlan>();
 const MAX_CACHED_PLANS = 256;
 
 function planFor(specificCharacterSet: readonly string[] | undefined): DecodingPlan {
   if (specificCharacterSet === undefined || specificCharacterSet.length === 0) return DEFAULT_PLAN;
-  let plan = plansByValue.get(specificCharacterSet);
-  if (plan !== undefined) return plan;
-  const key = specificCharacterSet.join('\\');
-  plan = plansByKey.get(key);
+  const key =
+    specificCharacterSet.length === 1 ? specificCharacterSet[0]! : specificCharacterSet.join('\\');
+  let plan = plans.get(key);
   if (plan === undefined) {
     plan = buildPlan(specificCharacterSet);
-    if (plansByKey.size >= MAX_CACHED_PLANS) plansByKey.clear();
-    plansByKey.set(key, plan);
+    if (plans.size >= MAX_CACHED_PLANS) plans.clear();
+    plans.set(key, plan);
   }
-  plansByValue.set(specificCharacterSet, plan);
   return plan;
 }
 
@@ -521,24 +524,17 @@ function parseEscape(bytes: Uint8Array, start: number): EscapeSequence | undefin
   const finalByte = bytes[i];
   if (finalByte === undefined || finalByte < 0x30 || finalByte > 0x7e) return undefined;
   const final = String.fromCharCode(finalByte);
+  const first = i > start + 1 ? bytes[start + 1] : undefined;
+  const second = i > start + 2 ? bytes[start + 2] : undefined;
   let designation: EscapeSequence['designation'];
-  switch (String.fromCharCode(...bytes.subarray(start + 1, i))) {
-    case '(':
-      designation = designate(SETS_94[final], 'g0');
-      break;
-    case ')':
-      designation = designate(SETS_94[final], 'g1');
-      break;
-    case '-':
-      designation = designate(SETS_96[final], 'g1');
-      break;
-    case '$':
-    case '$(':
-      designation = designate(SETS_94x94[final], 'g0');
-      break;
-    case '$)':
-      designation = designate(SETS_94x94[final], 'g1');
-      break;
+  if (i === start + 2) {
+    if (first === 0x28) designation = designate(SETS_94[final], 'g0'); // ESC ( F
+    if (first === 0x29) designation = designate(SETS_94[final], 'g1'); // ESC ) F
+    if (first === 0x2d) designation = designate(SETS_96[final], 'g1'); // ESC - F
+    if (first === 0x24) designation = designate(SETS_94x94[final], 'g0'); // ESC $ F
+  } else if (i === start + 3 && first === 0x24) {
+    if (second === 0x28) designation = designate(SETS_94x94[final], 'g0'); // ESC $ ( F
+    if (second === 0x29) designation = designate(SETS_94x94[final], 'g1'); // ESC $ ) F
   }
   return { length: i + 1 - start, designation };
 }
@@ -615,12 +611,24 @@ function pairRunEnd(bytes: Uint8Array, start: number, high: number): number {
   return i;
 }
 
+function delimiterTable(...delimiters: number[]): Uint8Array {
+  const table = new Uint8Array(0x80);
+  for (const delimiter of delimiters) table[delimiter] = 1;
+  return table;
+}
+
+/** GL bytes that delimit values or PN components, by kind of VR. */
+const NO_DELIMITERS = delimiterTable();
+const VALUE_DELIMITERS = delimiterTable(BACKSLASH);
+const PERSON_NAME_DELIMITERS = delimiterTable(BACKSLASH, CARET, EQUALS);
+
+function delimitersFor(vr: string): Uint8Array {
+  if (vr === 'PN') return PERSON_NAME_DELIMITERS;
+  return SINGLE_VALUED_TEXT_VRS.has(vr) ? NO_DELIMITERS : VALUE_DELIMITERS;
+}
+
 function decodeWithCodeExtensions(bytes: Uint8Array, plan: CodeExtensionPlan, vr: string): string {
-  const isPersonName = vr === 'PN';
-  const backslashDelimits = !SINGLE_VALUED_TEXT_VRS.has(vr);
-  const isDelimiter = (byte: number): boolean =>
-    (byte === BACKSLASH && backslashDelimits) ||
-    (isPersonName && (byte === CARET || byte === EQUALS));
+  const delimiters = delimitersFor(vr);
 
   let g0: GraphicSet = plan.g0;
   let g1: GraphicSet | undefined = plan.g1;
@@ -678,7 +686,7 @@ function decodeWithCodeExtensions(bytes: Uint8Array, plan: CodeExtensionPlan, vr
         }
         continue;
       }
-      if (g0.asciiLike && isDelimiter(byte)) {
+      if (g0.asciiLike && delimiters[byte] === 1) {
         // '\' between values, '^' and '=' in PN: the initial sets are active again.
         parts.push(String.fromCharCode(byte));
         g0 = plan.g0;
@@ -691,7 +699,7 @@ function decodeWithCodeExtensions(bytes: Uint8Array, plan: CodeExtensionPlan, vr
         end < n &&
         bytes[end]! >= 0x20 &&
         bytes[end]! < 0x7f &&
-        !(g0.asciiLike && isDelimiter(bytes[end]!))
+        !(g0.asciiLike && delimiters[bytes[end]!] === 1)
       ) {
         end++;
       }
@@ -725,14 +733,19 @@ function decodeWithCodeExtensions(bytes: Uint8Array, plan: CodeExtensionPlan, vr
   return parts.join('');
 }
 
-function hasEscapeOrHighBytes(bytes: Uint8Array): { escape: boolean; high: boolean } {
-  let high = false;
+const ONLY_ASCII = 0;
+const NO_ESCAPES = 1;
+const HAS_ESCAPES = 2;
+
+/** How much machinery `bytes` needs: none, the initial sets only, or ISO 2022 decoding. */
+function scanBytes(bytes: Uint8Array): number {
+  let scan = ONLY_ASCII;
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
-    if (byte === ESC) return { escape: true, high: true };
-    if (byte >= 0x80) high = true;
+    if (byte === ESC) return HAS_ESCAPES;
+    if (byte >= 0x80) scan = NO_ESCAPES;
   }
-  return { escape: false, high };
+  return scan;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,9 +770,9 @@ export function decodeDicomText(
   if (bytes.length === 0) return '';
   const plan = planFor(specificCharacterSet);
   if (plan.kind === 'stand-alone') return plan.decode(bytes);
-  const scan = hasEscapeOrHighBytes(bytes);
-  if (!scan.high) return decodeLatin1(bytes);
-  if (!scan.escape && plan.fast !== undefined) return plan.fast(bytes);
+  const scan = scanBytes(bytes);
+  if (scan === ONLY_ASCII) return decodeLatin1(bytes);
+  if (scan === NO_ESCAPES && plan.fast !== undefined) return plan.fast(bytes);
   return decodeWithCodeExtensions(bytes, plan, vr);
 }
 

@@ -1,3 +1,5 @@
+import { dictionaryData } from './dictionary.generated.ts';
+
 /**
  * The attributes Ferry reads by name, with their VR (PS3.6 Table 6-1). Implicit VR transfer
  * syntaxes do not carry a VR, so the parser looks it up here; an attribute not listed is read
@@ -86,134 +88,75 @@ export const Tag = {
   SequenceDelimitationItem: 0xfffee0dd,
 } as const;
 
-const vrByTag = new Map<number, string>([
-  [Tag.FileMetaInformationGroupLength, 'UL'],
-  [0x00020001, 'OB'],
-  [Tag.MediaStorageSopClassUid, 'UI'],
-  [Tag.MediaStorageSopInstanceUid, 'UI'],
-  [Tag.TransferSyntaxUid, 'UI'],
-  [Tag.ImplementationClassUid, 'UI'],
-  [Tag.ImplementationVersionName, 'SH'],
-  [Tag.SourceApplicationEntityTitle, 'AE'],
-  [Tag.FileSetId, 'CS'],
-  [Tag.FirstRecordOffset, 'UL'],
-  [Tag.LastRecordOffset, 'UL'],
-  [Tag.FileSetConsistencyFlag, 'US'],
-  [Tag.DirectoryRecordSequence, 'SQ'],
-  [Tag.NextRecordOffset, 'UL'],
-  [Tag.RecordInUseFlag, 'US'],
-  [Tag.LowerLevelRecordOffset, 'UL'],
-  [Tag.DirectoryRecordType, 'CS'],
-  [Tag.PrivateRecordUid, 'UI'],
-  [Tag.ReferencedFileId, 'CS'],
-  [Tag.ReferencedSopClassUidInFile, 'UI'],
-  [Tag.ReferencedSopInstanceUidInFile, 'UI'],
-  [Tag.ReferencedTransferSyntaxUidInFile, 'UI'],
-  [Tag.SpecificCharacterSet, 'CS'],
-  [Tag.ImageType, 'CS'],
-  [Tag.InstanceCreationDate, 'DA'],
-  [0x00080013, 'TM'],
-  [Tag.SopClassUid, 'UI'],
-  [Tag.SopInstanceUid, 'UI'],
-  [Tag.StudyDate, 'DA'],
-  [Tag.SeriesDate, 'DA'],
-  [0x00080022, 'DA'],
-  [Tag.ContentDate, 'DA'],
-  [Tag.StudyTime, 'TM'],
-  [Tag.SeriesTime, 'TM'],
-  [0x00080032, 'TM'],
-  [0x00080033, 'TM'],
-  [Tag.AccessionNumber, 'SH'],
-  [Tag.Modality, 'CS'],
-  [Tag.ModalitiesInStudy, 'CS'],
-  [0x00080064, 'CS'],
-  [Tag.Manufacturer, 'LO'],
-  [Tag.InstitutionName, 'LO'],
-  [0x00080081, 'ST'],
-  [Tag.ReferringPhysicianName, 'PN'],
-  [0x00081010, 'SH'],
-  [Tag.StudyDescription, 'LO'],
-  [Tag.SeriesDescription, 'LO'],
-  [0x00081040, 'LO'],
-  [0x00081048, 'PN'],
-  [0x00081050, 'PN'],
-  [0x00081060, 'PN'],
-  [0x00081070, 'PN'],
-  [Tag.ManufacturerModelName, 'LO'],
-  [0x00081110, 'SQ'],
-  [0x00081111, 'SQ'],
-  [0x00081115, 'SQ'],
-  [0x00081140, 'SQ'],
-  [Tag.ReferencedSopClassUid, 'UI'],
-  [Tag.ReferencedSopInstanceUid, 'UI'],
-  [0x00082112, 'SQ'],
-  [0x00089215, 'SQ'],
-  [Tag.PatientName, 'PN'],
-  [Tag.PatientId, 'LO'],
-  [Tag.IssuerOfPatientId, 'LO'],
-  [Tag.PatientBirthDate, 'DA'],
-  [0x00100032, 'TM'],
-  [Tag.PatientSex, 'CS'],
-  [0x00101000, 'LO'],
-  [0x00101001, 'PN'],
-  [0x00101002, 'SQ'],
-  [0x00101010, 'AS'],
-  [0x00101020, 'DS'],
-  [0x00101030, 'DS'],
-  [0x00104000, 'LT'],
-  [Tag.BodyPartExamined, 'CS'],
-  [0x00180050, 'DS'],
-  [0x00181020, 'LO'],
-  [Tag.StudyInstanceUid, 'UI'],
-  [Tag.SeriesInstanceUid, 'UI'],
-  [Tag.StudyId, 'SH'],
-  [Tag.SeriesNumber, 'IS'],
-  [0x00200012, 'IS'],
-  [Tag.InstanceNumber, 'IS'],
-  [0x00200032, 'DS'],
-  [0x00200037, 'DS'],
-  [0x00200052, 'UI'],
-  [Tag.NumberOfStudyRelatedInstances, 'IS'],
-  [Tag.NumberOfSeriesRelatedInstances, 'IS'],
-  [0x00204000, 'LT'],
-  [Tag.SamplesPerPixel, 'US'],
-  [Tag.PhotometricInterpretation, 'CS'],
-  [0x00280006, 'US'],
-  [Tag.NumberOfFrames, 'IS'],
-  [Tag.Rows, 'US'],
-  [Tag.Columns, 'US'],
-  [0x00280030, 'DS'],
-  [Tag.BitsAllocated, 'US'],
-  [Tag.BitsStored, 'US'],
-  [Tag.HighBit, 'US'],
-  [Tag.PixelRepresentation, 'US'],
-  [Tag.BurnedInAnnotation, 'CS'],
-  [0x00281050, 'DS'],
-  [0x00281051, 'DS'],
-  [0x00281052, 'DS'],
-  [0x00281053, 'DS'],
-  [0x00283010, 'SQ'],
-  [0x00400275, 'SQ'],
-  [0x0040a730, 'SQ'],
-  [0x0040a043, 'SQ'],
-  [0x0040a168, 'SQ'],
-  [0x0040a160, 'UT'],
-  [0x00880200, 'SQ'],
-  [0x300a0010, 'SQ'],
-  [0x300a00b0, 'SQ'],
-  [0x30060020, 'SQ'],
-  [0x30060039, 'SQ'],
-  [Tag.FloatPixelData, 'OF'],
-  [Tag.DoubleFloatPixelData, 'OD'],
-  [Tag.PixelData, 'OW'],
-]);
+export interface AttributeDefinition {
+  readonly tag: number;
+  readonly vr: string;
+  readonly keyword: string;
+  readonly vm: string;
+  readonly retired: boolean;
+}
+
+interface RangeDefinition extends AttributeDefinition {
+  readonly groupMask: number;
+  readonly elementMask: number;
+  readonly oddGroups: boolean;
+}
+
+let exact: Map<number, AttributeDefinition> | undefined;
+let ranges: RangeDefinition[] = [];
+
+/** Parses the generated PS3.6 table once, on first use. */
+function load(): Map<number, AttributeDefinition> {
+  if (exact) return exact;
+  exact = new Map();
+  ranges = [];
+  for (const line of dictionaryData.split('\n')) {
+    const [tagHex = '', vr = 'UN', keyword = '', vm = '1', retired, range] = line.split('|');
+    const tag = Number.parseInt(tagHex, 16) >>> 0;
+    const definition = { tag, vr, keyword, vm, retired: retired === 'R' };
+    if (range) {
+      const endTag = Number.parseInt(range.slice(0, 8), 16) >>> 0;
+      // A range such as (6000-60FF,3000): the bits that vary are masked out when matching.
+      const groupMask = 0xffff & ~((endTag >>> 16) ^ (tag >>> 16));
+      const elementMask = 0xffff & ~((endTag & 0xffff) ^ (tag & 0xffff));
+      ranges.push({ ...definition, groupMask, elementMask, oddGroups: range.endsWith('o') });
+    } else {
+      exact.set(tag, definition);
+    }
+  }
+  return exact;
+}
+
+/** The PS3.6 definition of a standard attribute, including repeating groups (50xx, 60xx). */
+export function lookupAttribute(tag: number): AttributeDefinition | undefined {
+  const found = load().get(tag >>> 0);
+  if (found) return found;
+  const group = tag >>> 16;
+  const element = tag & 0xffff;
+  for (const range of ranges) {
+    if ((group & range.groupMask) !== range.tag >>> 16) continue;
+    if ((element & range.elementMask) !== (range.tag & 0xffff)) continue;
+    if (!range.oddGroups && group % 2 === 1) continue;
+    return range;
+  }
+  return undefined;
+}
+
+/** PS3.6 keyword as words: "PatientBirthDate" -> "Patient Birth Date". */
+export function attributeName(tag: number): string {
+  const definition = lookupAttribute(tag);
+  if (!definition) return (tag >>> 16) % 2 === 1 ? 'Private attribute' : 'Unknown attribute';
+  return definition.keyword
+    .replace(/([a-z0-9])([A-Z])/gu, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/gu, '$1 $2');
+}
 
 /** The VR of a tag for implicit VR reading; group lengths are UL (PS3.5 7.2). */
 export function vrOf(tag: number): string {
-  const known = vrByTag.get(tag);
-  if (known) return known;
   if ((tag & 0xffff) === 0) return 'UL';
-  return 'UN';
+  // Private creator elements (gggg,0010-00FF) are LO (PS3.5 7.8.1).
+  if ((tag >>> 16) % 2 === 1 && (tag & 0xffff) >= 0x10 && (tag & 0xffff) <= 0xff) return 'LO';
+  return lookupAttribute(tag)?.vr ?? 'UN';
 }
 
 /** VRs whose explicit encoding has 2 reserved bytes and a 32-bit length (PS3.5 Table 7.1-1). */
