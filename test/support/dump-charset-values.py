@@ -17,6 +17,7 @@ try:
     import pydicom
     import pydicom.data
     from pydicom.dataelem import RawDataElement
+    from pydicom.multival import MultiValue
 except Exception as error:  # noqa: BLE001 - any import failure means "no oracle here"
     print(json.dumps({"skip": f"{sys.executable} cannot import pydicom: {error!r}"}))
     sys.exit(0)
@@ -30,29 +31,27 @@ def charset_dir():
 
 
 def raw_charsets(dataset, inherited):
+    """The raw (0008,0005) value of `dataset` split on backslash, or the inherited one."""
     element = dataset.get_item(SPECIFIC_CHARACTER_SET)
     if element is None:
         return inherited
-    raw = element.value if isinstance(element, RawDataElement) else None
-    if raw is None:
-        # Already converted (should not happen for a fresh read): rebuild the raw value.
-        value = element.value
-        values = list(value) if isinstance(value, (list, tuple)) or hasattr(value, "__iter__") and not isinstance(value, str) else [value]
-        return [str(v) for v in values]
-    if len(raw) == 0:
+    if isinstance(element, RawDataElement):
+        raw = element.value or b""
+        return raw.decode("latin-1").split("\\") if raw else inherited
+    # Already converted by pydicom (not expected for a fresh read): its value, unsplit.
+    value = element.value
+    if not value:
         return inherited
-    return raw.decode("latin-1").split("\\")
+    return [str(term) for term in value] if isinstance(value, MultiValue) else [str(value)]
 
 
 def pydicom_values(value):
+    """pydicom's decoded value as a list of strings, one per value (PN as str(PersonName))."""
     if value is None:
         return []
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        return [str(value)]
-    # MultiValue, or PersonName (iterable over components in some versions)
-    if isinstance(value, pydicom.valuerep.PersonName):
-        return [str(value)]
-    return [str(v) for v in value]
+    if isinstance(value, MultiValue):
+        return [str(v) for v in value]
+    return [str(value)]
 
 
 def walk(dataset, charsets, file_name, path, records):

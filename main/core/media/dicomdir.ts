@@ -72,17 +72,27 @@ function isInUse(item: DicomDataset): boolean {
 
 /**
  * Follows the offsets: root chain from (0004,1200), siblings by (0004,1400), children by
- * (0004,1420). Returns undefined when they are missing or inconsistent, so the caller falls
- * back to the record order (pydicom's "nooffset" variant, and discs from careless writers).
+ * (0004,1420). When the root offset does not reach every record (a writer that reordered
+ * records without fixing it), the roots are the chains no other record points into. Returns
+ * undefined when the links are missing or inconsistent, so the caller falls back to the record
+ * order (pydicom's "nooffset" variant, and discs from careless writers).
  */
 function linkByOffsets(
   root: DicomDataset,
   items: readonly DicomDataset[],
 ): DirectoryRecord[] | undefined {
-  const first = getInteger(root, Tag.FirstRecordOffset);
-  if (!first) return undefined;
   const byOffset = new Map<number, { item: DicomDataset; record: DirectoryRecord }>();
-  for (const item of items) byOffset.set(item.offset, { item, record: toRecord(item) });
+  const pointedAt = new Set<number>();
+  for (const item of items) {
+    const next = getInteger(item, Tag.NextRecordOffset);
+    const lower = getInteger(item, Tag.LowerLevelRecordOffset);
+    if (next === undefined || lower === undefined) return undefined;
+    if (next) pointedAt.add(next);
+    if (lower) pointedAt.add(lower);
+    byOffset.set(item.offset, { item, record: toRecord(item) });
+  }
+  for (const offset of pointedAt) if (!byOffset.has(offset)) return undefined;
+
   const visited = new Set<number>();
   const chain = (start: number): DirectoryRecord[] | undefined => {
     const records: DirectoryRecord[] = [];
@@ -91,23 +101,28 @@ function linkByOffsets(
       const entry = byOffset.get(offset);
       if (!entry || visited.has(offset)) return undefined;
       visited.add(offset);
-      const next = getInteger(entry.item, Tag.NextRecordOffset);
-      const lower = getInteger(entry.item, Tag.LowerLevelRecordOffset);
-      if (next === undefined || lower === undefined) return undefined;
+      const lower = getInteger(entry.item, Tag.LowerLevelRecordOffset) ?? 0;
       if (lower) {
         const children = chain(lower);
         if (!children) return undefined;
         entry.record.children.push(...children);
       }
       if (isInUse(entry.item)) records.push(entry.record);
-      offset = next;
+      offset = getInteger(entry.item, Tag.NextRecordOffset) ?? 0;
     }
     return records;
   };
-  const roots = chain(first);
+  const first = getInteger(root, Tag.FirstRecordOffset) ?? 0;
+  const heads = [...byOffset.keys()].filter((offset) => !pointedAt.has(offset));
+  const starts = first && !pointedAt.has(first) && heads.length === 1 ? [first] : heads;
+  const roots: DirectoryRecord[] = [];
+  for (const start of starts) {
+    const records = chain(start);
+    if (!records) return undefined;
+    roots.push(...records);
+  }
   // Every record must be reachable; otherwise the links do not describe this file.
-  if (!roots || visited.size !== items.length) return undefined;
-  return roots;
+  return visited.size === items.length ? roots : undefined;
 }
 
 /** Builds the hierarchy from the order of the records when the offsets cannot be used. */
