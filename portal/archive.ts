@@ -12,7 +12,18 @@ import { mkdir, open, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { httpRequest, HttpUnreachableError } from './http-client.ts';
+import {
+  httpRequest,
+  httpStream,
+  HttpUnreachableError,
+  type HttpStreamAnswer,
+} from './http-client.ts';
+import {
+  MultipartError,
+  MultipartParser,
+  parseMediaType,
+  type MultipartEvent,
+} from './multipart.ts';
 import type { StoredInstance } from './model.ts';
 
 export interface ReceivedInstance {
@@ -42,12 +53,27 @@ export interface ArchiveStoreResult {
 
 export class ArchiveUnavailableError extends Error {}
 
+/** An instance being read back from the archive. */
+export interface RetrievedInstance {
+  /** The size of the PS3.10 file, when known before reading it. */
+  readonly bytes: number | undefined;
+  /** The PS3.10 file's bytes; throws when the archive's answer breaks off before the end. */
+  readonly body: AsyncIterable<Buffer>;
+  /** Stops reading early (the client went away). */
+  cancel(): void;
+}
+
 export interface Archive {
   /** For logs and the staff pages: "embedded disk store" or the archive's origin. */
   readonly description: string;
   store(instances: readonly ReceivedInstance[]): Promise<ArchiveStoreResult>;
   /** The SOP Instance UIDs among `expected` that the archive cannot show (or shows changed). */
   findMissing(expected: readonly StoredInstance[]): Promise<string[]>;
+  /**
+   * Opens one stored instance for reading: undefined when the archive does not hold it;
+   * ArchiveUnavailableError when the archive cannot be asked.
+   */
+  retrieve(instance: StoredInstance): Promise<RetrievedInstance | undefined>;
 }
 
 export function parseArchiveOption(value: string | undefined, dataDir: string): Archive {
@@ -102,6 +128,24 @@ export class EmbeddedArchive implements Archive {
       }
     }
     return missing;
+  }
+
+  async retrieve(instance: StoredInstance): Promise<RetrievedInstance | undefined> {
+    const file = this.pathOf(instance);
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const { size } = await handle.stat();
+    const stream = handle.createReadStream(); // closes the handle at its end or when destroyed
+    return {
+      bytes: size,
+      body: stream as AsyncIterable<Buffer>,
+      cancel: () => stream.destroy(),
+    };
   }
 }
 
@@ -221,6 +265,59 @@ export class DicomWebArchive implements Archive {
     return missing;
   }
 
+  /**
+   * WADO-RS RetrieveInstance (PS3.18 10.4) in the transfer syntax the archive holds it in
+   * (`transfer-syntax=*`), so what comes back is the file that was stored. The answer's single
+   * application/dicom part is read as it arrives; nothing is buffered beyond one chunk.
+   */
+  async retrieve(instance: StoredInstance): Promise<RetrievedInstance | undefined> {
+    const url = new URL(
+      `studies/${instance.studyInstanceUid}/series/${instance.seriesInstanceUid}/instances/${instance.sopInstanceUid}`,
+      this.#base,
+    );
+    let answer: HttpStreamAnswer;
+    try {
+      answer = await httpStream(url, {
+        headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (err) {
+      if (err instanceof HttpUnreachableError)
+        throw new ArchiveUnavailableError(err.message, { cause: err });
+      throw err;
+    }
+    if (answer.status !== 200) {
+      answer.abort();
+      if (answer.status === 404 || answer.status === 410 || answer.status === 204) return undefined;
+      throw new ArchiveUnavailableError(`archive answered HTTP ${answer.status} to WADO-RS`);
+    }
+    const type = parseMediaType(firstHeader(answer.headers['content-type']));
+    const length = Number(firstHeader(answer.headers['content-length']) ?? NaN);
+    if (type?.type === 'application/dicom') {
+      // A single-part answer (some archives): the body is the file.
+      return {
+        bytes: Number.isSafeInteger(length) ? length : undefined,
+        body: answer.body,
+        cancel: () => answer.abort(),
+      };
+    }
+    const boundary = type?.params.boundary;
+    if (type?.type !== 'multipart/related' || boundary === undefined) {
+      answer.abort();
+      throw new ArchiveUnavailableError(
+        `archive answered WADO-RS with ${type?.type ?? 'no content type'}, not multipart/related`,
+      );
+    }
+    try {
+      return await firstDicomPart(answer, boundary);
+    } catch (err) {
+      answer.abort();
+      if (err instanceof HttpUnreachableError || err instanceof MultipartError)
+        throw new ArchiveUnavailableError(err.message, { cause: err });
+      throw err;
+    }
+  }
+
   /** QIDO-RS SearchForInstances in one study (PS3.18 10.6), paged. */
   async #instancesOfStudy(study: string): Promise<Set<string>> {
     const found = new Set<string>();
@@ -268,4 +365,59 @@ function firstString(dataset: DicomJson, tag: string): string | undefined {
 function firstNumber(dataset: DicomJson, tag: string): number | undefined {
   const value = dataset[tag]?.Value?.[0];
   return typeof value === 'number' ? value : undefined;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Reads a WADO-RS multipart answer up to its first part's headers (so a refusal can still be told
+ * apart from an instance) and returns that part's body as a stream of its bytes.
+ */
+async function firstDicomPart(
+  answer: HttpStreamAnswer,
+  boundary: string,
+): Promise<RetrievedInstance | undefined> {
+  const parser = new MultipartParser(boundary);
+  const chunks = answer.body[Symbol.asyncIterator]();
+  let queued: MultipartEvent[] = [];
+  async function next(): Promise<MultipartEvent | undefined> {
+    while (queued.length === 0) {
+      const { value, done } = await chunks.next();
+      if (done) {
+        parser.end(); // throws when the close delimiter never came
+        return undefined;
+      }
+      queued = parser.write(value);
+    }
+    return queued.shift();
+  }
+  const start = await next();
+  if (start === undefined) return undefined; // an empty multipart: nothing held
+  if (start.kind !== 'part-start') throw new MultipartError('multipart answer without a part');
+  const partType = parseMediaType(start.headers['content-type'] ?? 'application/dicom');
+  if (partType?.type !== 'application/dicom') {
+    throw new MultipartError(
+      `archive sent ${partType?.type ?? 'an unknown type'}, not application/dicom`,
+    );
+  }
+  const length = Number(start.headers['content-length'] ?? NaN);
+  return {
+    bytes: Number.isSafeInteger(length) ? length : undefined,
+    body: (async function* () {
+      try {
+        for (;;) {
+          const event = await next();
+          if (event === undefined || event.kind === 'part-start')
+            throw new MultipartError('the instance part ended early');
+          if (event.kind === 'part-end') return;
+          yield event.data;
+        }
+      } finally {
+        answer.abort(); // the close delimiter and any epilogue are not needed
+      }
+    })(),
+    cancel: () => answer.abort(),
+  };
 }

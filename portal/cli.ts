@@ -15,6 +15,7 @@ export const DEFAULT_PORT = 8470;
 const USAGE = `usage:
   portal [serve] [--port N] [--host H] [--data DIR] [--archive embedded|dicomweb:URL]
          [--public-url URL] [--staff-password P]
+         [--smtp smtp://[user:pass@]host:port|smtps://…] [--smtp-from ADDRESS]
   portal create-link --name NAME --email E --birth-date YYYYMMDD --provider P
          [--department D] [--organization O] [--recipient-name R] [--expires 7d]
          [--policy none|basic[:OPTION,…]|reconcile:MRN[@ISSUER]] [--max-bytes N] [--max-instances N]
@@ -22,7 +23,8 @@ const USAGE = `usage:
   portal issue-link --account ID [--expires 7d] [--data DIR] [--json]
   portal revoke-link (--link URL|TOKEN | --account ID) [--reason TEXT] [--data DIR] [--json]
 
---data defaults to $FERRY_PORTAL_DATA or ./.ferry-portal`;
+--data defaults to $FERRY_PORTAL_DATA or ./.ferry-portal; --smtp to $FERRY_PORTAL_SMTP (without it,
+link e-mails are written to <data>/outbox/)`;
 
 function defaultDataDir(): string {
   return path.resolve(process.env.FERRY_PORTAL_DATA ?? '.ferry-portal');
@@ -42,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       'staff-password': { type: 'string' },
       smtp: { type: 'string' },
+      'smtp-from': { type: 'string' },
       name: { type: 'string' },
       email: { type: 'string' },
       'birth-date': { type: 'string' },
@@ -77,10 +80,14 @@ export async function main(argv: string[]): Promise<number> {
       ...(values['staff-password'] !== undefined
         ? { staffPassword: values['staff-password'] }
         : {}),
-      ...(values.smtp !== undefined ? { smtp: values.smtp } : {}),
+      // $FERRY_PORTAL_SMTP keeps a password off the command line (and out of `ps`).
+      ...((values.smtp ?? process.env.FERRY_PORTAL_SMTP)
+        ? { smtp: values.smtp ?? process.env.FERRY_PORTAL_SMTP }
+        : {}),
+      ...(values['smtp-from'] !== undefined ? { mailFrom: values['smtp-from'] } : {}),
     });
     process.stderr.write(
-      `portal: listening on ${portal.url} (data ${dataDir}, ${portal.service.archive.description}); staff pages at ${portal.url}/staff\n`,
+      `portal: listening on ${portal.url} (data ${dataDir}, ${portal.service.archive.description}, link e-mails: ${portal.mailer.description}); staff pages at ${portal.url}/staff\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

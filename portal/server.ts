@@ -4,11 +4,16 @@
  * Protocol: docs/upload-link-protocol.md. Operation: docs/portal.md.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, renameSync, createReadStream } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { EmbeddedArchive, parseArchiveOption, type Archive } from './archive.ts';
+import {
+  ArchiveUnavailableError,
+  parseArchiveOption,
+  type Archive,
+  type RetrievedInstance,
+} from './archive.ts';
 import { PortalError } from './errors.ts';
 import { readSmallBody } from './request-body.ts';
 import { html, PORTAL_CSS, sendHtml } from './html.ts';
@@ -18,7 +23,7 @@ import { StaffPages } from './staff.ts';
 import { transferStatus, type TransferStatus } from './status.ts';
 import { clearTempDir, KeyedLock, receiveStow } from './stow.ts';
 import { hashPassword } from './tokens.ts';
-import { createMailer } from './mail.ts';
+import { createMailer, type Mailer } from './mail.ts';
 
 export const PROTOCOL_VERSION = 1;
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
@@ -35,9 +40,15 @@ export interface PortalOptions {
   readonly publicUrl?: string;
   /** Password for the first staff user ("admin") when none exists yet; generated and printed otherwise. */
   readonly staffPassword?: string;
-  /** smtp://[user:pass@]host:port to send link e-mails; absent: .eml files in <data>/outbox. */
+  /**
+   * smtp://[user:pass@]host:port or smtps://… to send link e-mails; absent: .eml files in
+   * <data>/outbox. A message that cannot be sent goes to the outbox too.
+   */
   readonly smtp?: string;
+  /** The From of link e-mails ("Name <addr>" or "addr"). */
   readonly mailFrom?: string;
+  /** SMTP connection, greeting and idle timeouts; default 15 s. */
+  readonly smtpTimeoutMs?: number;
   readonly now?: () => Date;
   readonly defaultLimits?: Partial<LinkLimits>;
   readonly verifyRetryMs?: number;
@@ -52,6 +63,8 @@ export interface RunningPortal {
   readonly url: string;
   readonly service: PortalService;
   readonly dataDir: string;
+  /** Where link e-mails go (SMTP or the outbox folder). */
+  readonly mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -65,6 +78,14 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       ? options.archive
       : parseArchiveOption(options.archive, dataDir);
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  // Before anything is opened: a bad --smtp is refused at start.
+  const mailer = createMailer({
+    dataDir,
+    smtp: options.smtp,
+    from: options.mailFrom,
+    log,
+    ...(options.smtpTimeoutMs !== undefined ? { smtpTimeoutMs: options.smtpTimeoutMs } : {}),
+  });
   const service = new PortalService({
     dataDir,
     archive,
@@ -76,7 +97,6 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       : {}),
   });
   await ensureStaffUser(service, options.staffPassword, log);
-  const mailer = createMailer({ dataDir, smtp: options.smtp, from: options.mailFrom });
   const locks = new KeyedLock();
   const retryAfterSeconds = options.retryAfterSeconds ?? 30;
 
@@ -240,7 +260,12 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
     res.end(body);
   }
 
-  /** WADO-RS RetrieveInstance (PS3.18 10.4) of an instance this link's account sent: embedded store only. */
+  /**
+   * WADO-RS RetrieveInstance (PS3.18 10.4) of an instance this link's account sent, read from the
+   * archive it went to (the embedded store or the DICOMweb archive) and streamed through. The answer
+   * is multipart/related; type="application/dicom" with one part, or the bare application/dicom
+   * file when that is all the client accepts.
+   */
   async function retrieveInstance(
     req: IncomingMessage,
     res: ServerResponse,
@@ -258,25 +283,70 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
     ) {
       throw new PortalError('not-found');
     }
-    if (!(archive instanceof EmbeddedArchive)) {
+    let retrieved: RetrievedInstance | undefined;
+    try {
+      retrieved = await archive.retrieve(instance);
+    } catch (err) {
+      if (!(err instanceof ArchiveUnavailableError)) throw err;
+      service.audit.record(
+        {
+          action: 'archive-unavailable',
+          actor: `link:${auth.link.id}`,
+          ip,
+          accountId: auth.account.id,
+          code: 'retrieve',
+        },
+        service.now(),
+      );
+      throw new PortalError('archive-unavailable', undefined, retryAfterSeconds);
+    }
+    if (retrieved === undefined) {
       throw new PortalError(
         'not-found',
-        "The images are in the hospital's archive; ask the hospital to see them.",
+        "The hospital's archive does not hold this image (any more). Ask the hospital about it.",
       );
     }
+    const { body, bytes, cancel } = retrieved;
+    const single = acceptsOnlyBareDicom(req.headers.accept);
     const boundary = randomBytes(12).toString('hex');
+    const head = single ? '' : `--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`;
+    const tail = single ? '' : `\r\n--${boundary}--\r\n`;
     res.writeHead(200, {
-      'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-      'content-length':
-        instance.bytes +
-        `--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`.length +
-        `\r\n--${boundary}--\r\n`.length,
+      'content-type': single
+        ? 'application/dicom'
+        : `multipart/related; type="application/dicom"; boundary=${boundary}`,
+      ...(bytes !== undefined ? { 'content-length': bytes + head.length + tail.length } : {}),
     });
-    res.write(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
-    for await (const chunk of createReadStream(archive.pathOf(instance))) {
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    let clientGone = false;
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      cancel(); // the client went away: stop reading the archive
+    });
+    let sent = 0;
+    try {
+      if (head !== '') res.write(head);
+      for await (const chunk of body) {
+        if (clientGone) return;
+        sent += chunk.length;
+        if (bytes !== undefined && sent > bytes)
+          throw new Error(`the archive sent more than the ${bytes} bytes it announced`);
+        if (!res.write(chunk)) await drainedOrClosed(res);
+      }
+      if (bytes !== undefined && sent !== bytes)
+        throw new Error(`the archive sent ${sent} of the ${bytes} bytes it announced`);
+    } catch (err) {
+      // Headers are out: the only honest answer left is a cut connection, never a short file.
+      cancel();
+      res.destroy();
+      if (!clientGone) {
+        log(
+          `portal: retrieving an instance from the ${archive.description} broke off: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      return;
     }
-    res.end(`\r\n--${boundary}--\r\n`);
+    res.end(tail);
   }
 
   function statusOf(transfer: Transfer, auth: Authorized): TransferStatus {
@@ -435,6 +505,7 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
     url: service.baseUrl,
     service,
     dataDir,
+    mailer,
     async close() {
       clearInterval(sweep);
       await new Promise<void>((resolve) => {
@@ -501,4 +572,32 @@ export async function readJson(
   } catch {
     throw new PortalError('bad-request', 'The request body is not valid JSON.');
   }
+}
+
+/**
+ * True when the Accept header names application/dicom itself and no multipart/related (nor a
+ * wildcard): then the instance is sent as the bare PS3.10 file. Otherwise the PS3.18 default,
+ * multipart/related; type="application/dicom", is sent.
+ */
+export function acceptsOnlyBareDicom(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return false;
+  const types = (accept.match(/(?:[^,"]|"(?:[^"\\]|\\.)*")+/g) ?? [])
+    .map((range) => (range.split(';')[0] ?? '').trim().toLowerCase())
+    .filter((type) => type !== '');
+  return (
+    types.includes('application/dicom') &&
+    !types.some((t) => t === 'multipart/related' || t === '*/*' || t === 'multipart/*')
+  );
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -22,6 +22,12 @@ const LOGIN_COOKIE = 'ferry_login';
 const SESSION_IDLE_MS = 8 * 3_600_000;
 const MAX_FORM_BYTES = 64 * 1024;
 
+/** What the staff page says about an e-mail: sent, or where it went instead and why. */
+interface MailOutcome {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
 interface Session {
   readonly username: string;
   readonly csrf: string;
@@ -271,7 +277,8 @@ export class StaffPages {
       html`${this.#nav(session)}
         <h1>Upload accounts</h1>
         <p class="muted">
-          Archive: ${this.service.archive.description}. This page refreshes every 10 seconds.
+          Archive: ${this.service.archive.description}. Link e-mails: ${this.mailer.description}.
+          This page refreshes every 10 seconds.
         </p>
         ${
           rows.length === 0
@@ -394,7 +401,7 @@ export class StaffPages {
     expiresAt: string,
     actor: string,
     linkId: string,
-  ): Promise<string> {
+  ): Promise<MailOutcome> {
     const receipt = await this.mailer.send(
       linkMessage({
         recipientName: account.recipient.name,
@@ -407,12 +414,27 @@ export class StaffPages {
       }),
     );
     this.service.audit.record(
-      { action: 'link-emailed', actor, accountId: account.id, linkId, code: receipt.via },
+      {
+        action: 'link-emailed',
+        actor,
+        accountId: account.id,
+        linkId,
+        code: receipt.smtpError !== undefined ? 'outbox-after-smtp-failure' : receipt.via,
+      },
       this.service.now(),
     );
-    return receipt.via === 'smtp'
-      ? `The link was e-mailed to ${account.recipient.email}.`
-      : `The e-mail to ${account.recipient.email} was written to the outbox folder (${receipt.file ?? ''}).`;
+    if (receipt.via === 'smtp')
+      return { ok: true, text: `The link was e-mailed to ${account.recipient.email}.` };
+    if (receipt.smtpError !== undefined) {
+      return {
+        ok: false,
+        text: `The e-mail to ${account.recipient.email} could not be sent (${receipt.smtpError}). It was written to the outbox folder instead (${receipt.file ?? ''}): send it from there, or copy the link above and send it yourself.`,
+      };
+    }
+    return {
+      ok: true,
+      text: `The e-mail to ${account.recipient.email} was written to the outbox folder (${receipt.file ?? ''}).`,
+    };
   }
 
   #linkIssuedPage(
@@ -420,7 +442,7 @@ export class StaffPages {
     session: Session,
     account: UploadAccount,
     issued: IssuedLink,
-    sent: string | undefined,
+    sent: MailOutcome | undefined,
     status = 200,
   ): void {
     sendHtml(
@@ -436,7 +458,7 @@ export class StaffPages {
           >Upload link (valid until ${new Date(issued.expiresAt).toUTCString()})</label
         >
         <input id="link" class="link" type="text" readonly value="${issued.link}" />
-        ${sent ? html`<p class="notice">${sent}</p>` : ''}
+        ${sent ? html`<p class="${sent.ok ? 'notice' : 'error'}">${sent.text}</p>` : ''}
         <form method="post" action="/staff/accounts/${encodeURIComponent(account.id)}/email">
           <input type="hidden" name="csrf" value="${session.csrf}" /><input
             type="hidden"

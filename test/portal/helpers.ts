@@ -227,3 +227,39 @@ export function waitForTerminal(statusUrl: string, token: string): Promise<Loose
     return answer.json?.terminal ? answer.json : undefined;
   });
 }
+
+/** The cookies an answer sets (name=value), without the ones it clears. */
+export function cookiesOf(answer: Answer): string[] {
+  const set = answer.headers['set-cookie'] ?? [];
+  return set.map((c) => c.split(';')[0]!).filter((c) => !c.endsWith('='));
+}
+
+export function postForm(
+  url: string,
+  cookies: string[],
+  fields: Record<string, string | string[]>,
+): Promise<Answer> {
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one);
+  return request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
+    body: form.toString(),
+  });
+}
+
+export const csrfOf = (page: string): string => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+
+/** Signs in as the staff user "admin" through the sign-in form. */
+export async function staffSignIn(
+  portalUrl: string,
+  password: string,
+): Promise<{ answer: Answer; cookies: string[] }> {
+  const page = await request(`${portalUrl}/staff/sign-in`);
+  const answer = await postForm(`${portalUrl}/staff/sign-in`, cookiesOf(page), {
+    csrf: csrfOf(page.text),
+    username: 'admin',
+    password,
+  });
+  return { answer, cookies: cookiesOf(answer) };
+}

@@ -3,7 +3,16 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { removeTempDirs, request, tempDir, tokenOf, type Answer } from './helpers.ts';
+import {
+  csrfOf,
+  postForm,
+  removeTempDirs,
+  request,
+  staffSignIn,
+  tempDir,
+  tokenOf,
+  type Answer,
+} from './helpers.ts';
 
 let portal: RunningPortal;
 let dataDir: string;
@@ -19,36 +28,8 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-function cookiesOf(answer: Answer): string[] {
-  const set = answer.headers['set-cookie'] ?? [];
-  return set.map((c) => c.split(';')[0]!).filter((c) => !c.endsWith('='));
-}
-
-function postForm(
-  url: string,
-  cookies: string[],
-  fields: Record<string, string | string[]>,
-): Promise<Answer> {
-  const form = new URLSearchParams();
-  for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) form.append(k, one);
-  return request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies.join('; ') },
-    body: form.toString(),
-  });
-}
-
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-
-async function signIn(password = PASSWORD): Promise<{ answer: Answer; cookies: string[] }> {
-  const page = await request(`${portal.url}/staff/sign-in`);
-  const loginCookies = cookiesOf(page);
-  const answer = await postForm(`${portal.url}/staff/sign-in`, loginCookies, {
-    csrf: csrfOf(page.text),
-    username: 'admin',
-    password,
-  });
-  return { answer, cookies: cookiesOf(answer) };
+function signIn(password = PASSWORD): Promise<{ answer: Answer; cookies: string[] }> {
+  return staffSignIn(portal.url, password);
 }
 
 describe('staff pages', () => {
