@@ -1,0 +1,141 @@
+/**
+ * Encapsulated Pixel Data (PS3.5 A.4): the item list after (7FE0,0010) of undefined length is
+ * a Basic Offset Table item followed by fragments; one frame may span several fragments.
+ * Frame boundaries come from, in order: the Extended Offset Table (7FE0,0001/0002), the Basic
+ * Offset Table, one fragment per frame when the counts agree, a single frame made of every
+ * fragment, or (several frames, no table) the codec's start-of-image marker.
+ */
+import type { DicomDataset, DicomElement } from '../dicom/parse.ts';
+import { dataView, ImageTag } from './attributes.ts';
+
+const ITEM = 0xfffee000;
+const SEQUENCE_DELIMITER = 0xfffee0dd;
+
+export interface Fragment {
+  /** Offset of the fragment's Item tag, relative to the first fragment's Item tag (PS3.5 A.4). */
+  readonly itemOffset: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface EncapsulatedPixelData {
+  readonly basicOffsetTable: readonly number[];
+  readonly fragments: readonly Fragment[];
+}
+
+/** Splits the encapsulated value into its offset table and fragments; throws on a bad item. */
+export function readEncapsulated(
+  dataset: DicomDataset,
+  element: DicomElement,
+): EncapsulatedPixelData {
+  const bytes = dataset.bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = element.valueOffset + element.length;
+  let pos = element.valueOffset;
+  let basicOffsetTable: number[] | undefined;
+  const fragments: Fragment[] = [];
+  let firstFragmentItem = -1;
+  while (pos + 8 <= end) {
+    const group = view.getUint16(pos, true);
+    const elementNumber = view.getUint16(pos + 2, true);
+    const tag = ((group << 16) | elementNumber) >>> 0;
+    const length = view.getUint32(pos + 4, true);
+    if (tag === SEQUENCE_DELIMITER) break;
+    if (tag !== ITEM) throw new Error(`no fragment item at byte ${pos}`);
+    const valueStart = pos + 8;
+    const valueEnd = Math.min(valueStart + length, bytes.length);
+    if (basicOffsetTable === undefined) {
+      basicOffsetTable = [];
+      for (let offset = valueStart; offset + 4 <= valueEnd; offset += 4) {
+        basicOffsetTable.push(view.getUint32(offset, true));
+      }
+    } else {
+      if (firstFragmentItem < 0) firstFragmentItem = pos;
+      fragments.push({
+        itemOffset: pos - firstFragmentItem,
+        bytes: bytes.subarray(valueStart, valueEnd),
+      });
+    }
+    pos = valueStart + length;
+  }
+  return { basicOffsetTable: basicOffsetTable ?? [], fragments };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Does this fragment begin a codestream (JPEG/JPEG-LS SOI, J2K SOC, JP2 signature box)? */
+function startsFrame(bytes: Uint8Array): boolean {
+  if (bytes.length < 2) return false;
+  if (bytes[0] === 0xff && (bytes[1] === 0xd8 || bytes[1] === 0x4f)) return true;
+  // JP2 file format: a 12-byte signature box "jP  ".
+  return bytes.length >= 8 && bytes[4] === 0x6a && bytes[5] === 0x50 && bytes[6] === 0x20;
+}
+
+/**
+ * The bytes of frame `frame` (0-based) of `numberOfFrames`, or a reason it cannot be found.
+ * `markerFramed`: false for RLE, whose fragments carry no start marker (one per frame, A.4.2).
+ */
+export function frameBytes(
+  dataset: DicomDataset,
+  encapsulated: EncapsulatedPixelData,
+  frame: number,
+  numberOfFrames: number,
+  markerFramed: boolean,
+): Uint8Array | string {
+  const { fragments, basicOffsetTable } = encapsulated;
+  if (fragments.length === 0) return 'the encapsulated pixel data has no fragments';
+
+  const extended = dataset.elements.get(ImageTag.ExtendedOffsetTable);
+  const extendedLengths = dataset.elements.get(ImageTag.ExtendedOffsetTableLengths);
+  if (extended && extendedLengths && extended.length >= (frame + 1) * 8) {
+    // Offsets of each frame's first fragment Item tag, 64-bit (PS3.3 C.7.6.3.1.8).
+    const offsets = dataView(dataset, extended);
+    const lengths = dataView(dataset, extendedLengths);
+    const start = Number(offsets.getBigUint64(frame * 8, dataset.littleEndian));
+    const length = Number(lengths.getBigUint64(frame * 8, dataset.littleEndian));
+    const first = fragments.findIndex((fragment) => fragment.itemOffset === start);
+    if (first >= 0) {
+      const parts: Uint8Array[] = [];
+      let taken = 0;
+      for (let i = first; i < fragments.length && taken < length; i++) {
+        parts.push(fragments[i]!.bytes);
+        taken += fragments[i]!.bytes.length;
+      }
+      return concat(parts).subarray(0, length);
+    }
+  }
+
+  if (basicOffsetTable.length > 0 && basicOffsetTable.length >= numberOfFrames) {
+    const start = basicOffsetTable[frame];
+    if (start === undefined) return `the offset table has no entry for frame ${frame + 1}`;
+    const next = basicOffsetTable[frame + 1] ?? Number.POSITIVE_INFINITY;
+    const parts = fragments
+      .filter((fragment) => fragment.itemOffset >= start && fragment.itemOffset < next)
+      .map((fragment) => fragment.bytes);
+    if (parts.length > 0) return concat(parts);
+    // An offset table that points nowhere: fall through to the other rules.
+  }
+
+  if (numberOfFrames === 1) return concat(fragments.map((fragment) => fragment.bytes));
+  if (fragments.length === numberOfFrames) return fragments[frame]!.bytes;
+  if (!markerFramed) {
+    return `${fragments.length} fragments for ${numberOfFrames} frames and no offset table`;
+  }
+  const groups: Uint8Array[][] = [];
+  for (const fragment of fragments) {
+    if (groups.length === 0 || startsFrame(fragment.bytes)) groups.push([]);
+    groups.at(-1)!.push(fragment.bytes);
+  }
+  const group = groups[frame];
+  if (!group) return `found ${groups.length} frames in the fragments, not ${numberOfFrames}`;
+  return concat(group);
+}
