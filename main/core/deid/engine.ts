@@ -1,0 +1,820 @@
+/**
+ * The header transform of PS3.15 Annex E: every element of the dataset, at every depth, goes
+ * through Table E.1-1 (with the selected options), private attributes through the private rule,
+ * and the result is an OutputDataset for the writer plus the list of every change made.
+ */
+import { attributeName, formatTag, lookupAttribute, Tag } from '../dicom/dictionary.ts';
+import type { DicomDataset, DicomElement } from '../dicom/parse.ts';
+import { getText, getTexts } from '../dicom/values.ts';
+import {
+  asciiValue,
+  dictionaryVr,
+  type OutputDataset,
+  type OutputElement,
+} from '../dicom/write.ts';
+import { shiftValue } from './dates.ts';
+import {
+  methodCodes,
+  privateProfileEntry,
+  profileEntry,
+  resolveAction,
+  type DeidOption,
+  type ProfileEntry,
+  type ResolvedAction,
+} from './profile.ts';
+import { isSafePrivate } from './safe-private.ts';
+import { characterSetVrs, encodeText, TextCleaner } from './text.ts';
+import { UidRemapper } from './uid.ts';
+
+export const ferryVersion = '0.1.0';
+
+/** De-identify under PS3.15 Annex E, optionally with the portal's pseudonym for the patient. */
+export interface DeidentifyPolicy {
+  readonly kind: 'deidentify';
+  readonly profile: 'basic';
+  readonly options: readonly DeidOption[];
+  /** HMAC key for UIDs and date offsets (at least 16 bytes). */
+  readonly key: Uint8Array;
+  /** The portal's subject: replaces Patient's Name and Patient ID (pseudonymisation). */
+  readonly pseudonym?: { readonly patientId: string; readonly patientName?: string };
+  /** With retain-modified-dates: the offset in days; derived per patient from the key if absent. */
+  readonly dateOffsetDays?: number;
+}
+
+/**
+ * Keep identity, reconcile to the receiving hospital (IHE Import Reconciliation Workflow): the
+ * hospital's MRN becomes Patient ID; the outside ID moves to Other Patient IDs Sequence.
+ */
+export interface ReconcilePolicy {
+  readonly kind: 'reconcile';
+  readonly patientId: string;
+  readonly issuerOfPatientId?: string;
+}
+
+export type IdentityPolicy = DeidentifyPolicy | ReconcilePolicy;
+
+export type ChangeAction =
+  | 'removed'
+  | 'emptied'
+  | 'dummy'
+  | 'uid-replaced'
+  | 'date-shifted'
+  | 'cleaned'
+  | 'replaced'
+  | 'added';
+
+/** One attribute changed, for the preview and the report. */
+export interface AttributeChange {
+  /** "(0010,0010)" at the top level, "(0008,1115)[0].(0008,1155)" inside sequences. */
+  readonly path: string;
+  readonly tag: string;
+  readonly name: string;
+  readonly action: ChangeAction;
+  /** Why: the table's code and resolution ("X/Z/D -> D"), an option, or Ferry's rule. */
+  readonly rule: string;
+  readonly before?: string;
+  readonly after?: string;
+}
+
+export class DeidError extends Error {
+  readonly code: DeidErrorCode;
+  constructor(code: DeidErrorCode, message: string) {
+    super(message);
+    this.name = 'DeidError';
+    this.code = code;
+  }
+}
+
+export type DeidErrorCode =
+  | 'dicomdir'
+  | 'not-an-instance'
+  | 'unreadable'
+  | 'bad-policy'
+  | 'mask-compressed'
+  | 'mask-unsupported'
+  | 'mask-outside';
+
+interface Mode {
+  /** Inside a sequence under D: free text and dates become dummies, structure stays. */
+  readonly dummyText: boolean;
+  /** Inside a sequence under C: free text is cleaned. */
+  readonly cleanText: boolean;
+}
+
+const normalMode: Mode = { dummyText: false, cleanText: false };
+
+/** Attributes Ferry drops whatever the table says (their values would be wrong or unsafe). */
+const ferryRemoved: ReadonlyMap<number, string> = new Map([
+  [0x00080001, 'Length to End (retired): wrong once the header changes'],
+  [0xfffafffa, 'Digital Signatures: invalid once the dataset changes'],
+  [0x4ffe0001, 'MAC Parameters: invalid once the dataset changes'],
+  [0xfffcfffc, 'Data Set Trailing Padding'],
+]);
+
+const dummyText = 'ANONYMIZED';
+
+/** Pixel Data and its float variants: streamed by the caller, not part of the header. */
+function isPixelTag(tag: number): boolean {
+  return tag === Tag.PixelData || tag === Tag.FloatPixelData || tag === Tag.DoubleFloatPixelData;
+}
+
+function dummyFor(vr: string): Uint8Array {
+  switch (vr) {
+    case 'AE':
+    case 'CS':
+    case 'LO':
+    case 'LT':
+    case 'SH':
+    case 'ST':
+    case 'UC':
+    case 'UT':
+    case 'PN':
+      return asciiValue(dummyText);
+    case 'AS':
+      return asciiValue('000Y');
+    case 'DA':
+      return asciiValue('19000101');
+    case 'DT':
+      return asciiValue('19000101000000');
+    case 'TM':
+      return asciiValue('000000');
+    case 'DS':
+    case 'IS':
+      return asciiValue('0');
+    case 'UR':
+      return new Uint8Array(0);
+    case 'US':
+    case 'SS':
+      return new Uint8Array(2);
+    case 'UL':
+    case 'SL':
+    case 'FL':
+    case 'AT':
+      return new Uint8Array(4);
+    case 'FD':
+    case 'SV':
+    case 'UV':
+      return new Uint8Array(8);
+    default:
+      return new Uint8Array(2);
+  }
+}
+
+function hexTag(tag: number): string {
+  return formatTag(tag);
+}
+
+function textOf(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return text.replace(/[\0 ]+$/u, '');
+}
+
+const binaryVrs: ReadonlySet<string> = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'UN',
+  'US',
+  'SS',
+  'UL',
+  'SL',
+  'FL',
+  'FD',
+  'SV',
+  'UV',
+  'AT',
+]);
+
+/** A value as the preview shows it: text decoded, binary as a size, sequences as a count. */
+function describe(dataset: DicomDataset, element: DicomElement): string {
+  if (element.items) return `${element.items.length} item${element.items.length === 1 ? '' : 's'}`;
+  if (binaryVrs.has(element.vr)) return `${element.length} bytes`;
+  const text = getText(dataset, element.tag) ?? '';
+  return text.length > 256 ? `${text.slice(0, 256)}…` : text;
+}
+
+function describeOutput(element: OutputElement | undefined): string | undefined {
+  if (!element) return undefined;
+  if (element.kind === 'sequence') {
+    return `${element.items.length} item${element.items.length === 1 ? '' : 's'}`;
+  }
+  if (element.kind === 'value') {
+    return binaryVrs.has(element.vr) ? `${element.value.length} bytes` : textOf(element.value);
+  }
+  return undefined;
+}
+
+function resolutionText(
+  entry: ProfileEntry,
+  action: ResolvedAction,
+  options: Set<DeidOption>,
+): string {
+  const fromOption = Object.entries(entry.options).find(
+    ([option, code]) => options.has(option as DeidOption) && code === action,
+  );
+  if (fromOption) return `${fromOption[0]}: ${action}`;
+  return entry.basic === action ? entry.basic : `${entry.basic} -> ${action}`;
+}
+
+/** The identifying values of an instance, which "clean" removes from free text. */
+function identifiersOf(dataset: DicomDataset, options: ReadonlySet<DeidOption>): string[] {
+  const tags = [
+    Tag.PatientName,
+    Tag.PatientId,
+    Tag.IssuerOfPatientId,
+    Tag.PatientBirthDate,
+    Tag.AccessionNumber,
+    Tag.StudyId,
+    Tag.ReferringPhysicianName,
+    0x00101000, // Other Patient IDs
+    0x00101001, // Other Patient Names
+    0x00101005, // Patient's Birth Name
+    0x00101060, // Patient's Mother's Birth Name
+    0x00101040, // Patient's Address
+    0x00101090, // Medical Record Locator
+    0x00102154, // Patient's Telephone Numbers
+    0x00102297, // Responsible Person
+    0x00102299, // Responsible Organization
+    0x00081048, // Physician(s) of Record
+    0x00081050, // Performing Physician's Name
+    0x00081060, // Name of Physician(s) Reading Study
+    0x00081070, // Operators' Name
+    0x00321032, // Requesting Physician
+  ];
+  if (!options.has('retain-institution-identity')) {
+    tags.push(Tag.InstitutionName, 0x00080081, 0x00081040);
+  }
+  if (!options.has('retain-device-identity')) tags.push(0x00081010, 0x00181000);
+  return tags.flatMap((tag) => getTexts(dataset, tag)).filter((value) => value.length > 0);
+}
+
+export interface TransformResult {
+  readonly dataset: OutputDataset;
+  readonly changes: AttributeChange[];
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+}
+
+export interface TransformExtras {
+  /** Pixel data was masked (Clean Pixel Data applied): record it. */
+  readonly masked: boolean;
+}
+
+/** Transforms one instance's dataset (top level) under the policy. */
+export function transformDataset(
+  dataset: DicomDataset,
+  policy: IdentityPolicy,
+  extras: TransformExtras,
+): TransformResult {
+  return policy.kind === 'reconcile'
+    ? reconcile(dataset, policy)
+    : new Deidentifier(dataset, policy, extras).run();
+}
+
+/** Output elements that copy the source, except pixel data (streamed by the caller). */
+function copyAll(dataset: DicomDataset, top: boolean): Map<number, OutputElement> {
+  const out = new Map<number, OutputElement>();
+  for (const element of dataset.elements.values()) {
+    if ((top && isPixelTag(element.tag)) || (element.tag & 0xffff) === 0) continue;
+    if (element.tag >>> 16 === 0x0002 || ferryRemoved.has(element.tag)) continue;
+    out.set(element.tag, copyElement(dataset, element));
+  }
+  return out;
+}
+
+function copyElement(dataset: DicomDataset, element: DicomElement): OutputElement {
+  if (element.items) {
+    return {
+      kind: 'sequence',
+      tag: element.tag,
+      items: element.items.map((item) => ({ elements: [...copyAll(item, false).values()] })),
+    };
+  }
+  return { kind: 'source', tag: element.tag, vr: outputVr(dataset, element), dataset, element };
+}
+
+/** UN read from a little-endian explicit file gets its dictionary VR back when known. */
+function outputVr(dataset: DicomDataset, element: DicomElement): string {
+  if (element.vr !== 'UN' || !dataset.littleEndian) return element.vr;
+  const vr = dictionaryVr(element.tag);
+  return vr && vr !== 'SQ' ? vr : 'UN';
+}
+
+function uidOf(dataset: DicomDataset, tag: number): string {
+  return getText(dataset, tag) ?? '';
+}
+
+function reconcile(dataset: DicomDataset, policy: ReconcilePolicy): TransformResult {
+  if (!/^[\x20-\x7e]{1,64}$/u.test(policy.patientId) || policy.patientId.includes('\\')) {
+    throw new DeidError('bad-policy', 'the hospital MRN must be 1-64 printable ASCII characters');
+  }
+  const out = copyAll(dataset, true);
+  const changes: AttributeChange[] = [];
+  const before = getText(dataset, Tag.PatientId) ?? '';
+  const beforeIssuer = getText(dataset, Tag.IssuerOfPatientId) ?? '';
+  const set = (tag: number, vr: string, value: string, rule: string): void => {
+    const existing = dataset.elements.get(tag);
+    out.set(tag, { kind: 'value', tag, vr, value: asciiValue(value) });
+    changes.push({
+      path: hexTag(tag),
+      tag: hexTag(tag),
+      name: attributeName(tag),
+      action: existing ? 'replaced' : 'added',
+      rule,
+      ...(existing ? { before: describe(dataset, existing) } : {}),
+      after: value,
+    });
+  };
+  set(Tag.PatientId, 'LO', policy.patientId, 'reconcile: hospital MRN');
+  if (policy.issuerOfPatientId !== undefined) {
+    set(Tag.IssuerOfPatientId, 'LO', policy.issuerOfPatientId, 'reconcile: hospital issuer');
+  }
+  if (before !== '') {
+    // The outside ID keeps its bytes (it may be in the dataset's character set).
+    const idElement = dataset.elements.get(Tag.PatientId)!;
+    const item: OutputElement[] = [copyElement(dataset, idElement)];
+    const issuerElement = dataset.elements.get(Tag.IssuerOfPatientId);
+    if (issuerElement && beforeIssuer !== '') item.push(copyElement(dataset, issuerElement));
+    item.push({ kind: 'value', tag: 0x00100022, vr: 'CS', value: asciiValue('TEXT') });
+    const previous = out.get(0x00101002);
+    const items = previous?.kind === 'sequence' ? [...previous.items] : [];
+    items.push({ elements: item });
+    out.set(0x00101002, { kind: 'sequence', tag: 0x00101002, items });
+    changes.push({
+      path: hexTag(0x00101002),
+      tag: hexTag(0x00101002),
+      name: attributeName(0x00101002),
+      action: previous ? 'replaced' : 'added',
+      rule: 'reconcile: the outside Patient ID kept as another ID',
+      after: `${items.length} item${items.length === 1 ? '' : 's'}`,
+    });
+  }
+  return {
+    dataset: { elements: [...out.values()] },
+    changes,
+    sopInstanceUid: uidOf(dataset, Tag.SopInstanceUid),
+    sopClassUid: uidOf(dataset, Tag.SopClassUid),
+    studyInstanceUid: uidOf(dataset, Tag.StudyInstanceUid),
+    seriesInstanceUid: uidOf(dataset, Tag.SeriesInstanceUid),
+  };
+}
+
+class Deidentifier {
+  private readonly options: Set<DeidOption>;
+  private readonly uids: UidRemapper;
+  private readonly changes: AttributeChange[] = [];
+  private cleaner: TextCleaner | undefined;
+  private readonly dateOffset: number;
+
+  constructor(
+    private readonly top: DicomDataset,
+    private readonly policy: DeidentifyPolicy,
+    private readonly extras: TransformExtras,
+  ) {
+    if (policy.profile !== 'basic') throw new DeidError('bad-policy', 'unknown profile');
+    this.options = new Set(policy.options);
+    for (const option of this.options) {
+      if (!(option in methodCodes)) throw new DeidError('bad-policy', `unknown option ${option}`);
+    }
+    if (this.options.has('retain-full-dates') && this.options.has('retain-modified-dates')) {
+      throw new DeidError(
+        'bad-policy',
+        'retain-full-dates and retain-modified-dates exclude each other',
+      );
+    }
+    this.uids = new UidRemapper(policy.key);
+    const patientKey = `${getText(top, Tag.PatientId) ?? ''}\\${getText(top, Tag.IssuerOfPatientId) ?? ''}\\${
+      getText(top, Tag.PatientId) ? '' : (getText(top, Tag.PatientName) ?? '')
+    }`;
+    // One offset per patient, 1 to 3650 days into the past: intervals stay true.
+    this.dateOffset = policy.dateOffsetDays ?? -(1 + this.uids.derive(`date\0${patientKey}`, 3650));
+  }
+
+  run(): TransformResult {
+    const output = this.dataset(this.top, '', normalMode, true);
+    const elements = new Map<number, OutputElement>();
+    for (const element of output.elements) elements.set(element.tag, element);
+    this.recordMethod(elements);
+    const uid = (tag: number): string => {
+      const element = elements.get(tag);
+      return element?.kind === 'value'
+        ? textOf(element.value)
+        : element?.kind === 'source'
+          ? (getText(element.dataset, element.tag) ?? '')
+          : '';
+    };
+    return {
+      dataset: { elements: [...elements.values()] },
+      changes: this.changes,
+      sopInstanceUid: uid(Tag.SopInstanceUid),
+      sopClassUid: uid(Tag.SopClassUid),
+      studyInstanceUid: uid(Tag.StudyInstanceUid),
+      seriesInstanceUid: uid(Tag.SeriesInstanceUid),
+    };
+  }
+
+  /** PS3.15 E.1.1 step 3 and PS3.3 C.7.1.1: say that and how the instance was de-identified. */
+  private recordMethod(elements: Map<number, OutputElement>): void {
+    const set = (element: OutputElement, rule: string): void => {
+      const source = this.top.elements.get(element.tag);
+      elements.set(element.tag, element);
+      this.changes.push({
+        path: hexTag(element.tag),
+        tag: hexTag(element.tag),
+        name: attributeName(element.tag),
+        action: source ? 'replaced' : 'added',
+        rule,
+        ...(source ? { before: describe(this.top, source) } : {}),
+        ...(describeOutput(element) !== undefined ? { after: describeOutput(element)! } : {}),
+      });
+    };
+    const text = (tag: number, vr: string, value: string): OutputElement => ({
+      kind: 'value',
+      tag,
+      vr,
+      value: asciiValue(value),
+    });
+    const applied = allAppliedOptions(this.options, this.extras.masked);
+    set(text(0x00120062, 'CS', 'YES'), 'PS3.15 E.1.1: Patient Identity Removed');
+    // Earlier de-identification (values already de-identified) stays on record, then Ferry's.
+    const priorMethods = getTexts(this.top, 0x00120063).filter((value) =>
+      /^[\x20-\x7e]*$/u.test(value),
+    );
+    const methods = [
+      ...priorMethods,
+      `DICOM Ferry ${ferryVersion}: PS3.15 ${'2024b'} Basic Profile`,
+      ...applied.map((option) => methodCodes[option][1].replace(/ Option$/u, '').slice(0, 64)),
+    ];
+    set(text(0x00120063, 'LO', methods.join('\\')), 'PS3.15 E.1.1: De-identification Method');
+    const prior = elements.get(0x00120064);
+    const priorItems = prior?.kind === 'sequence' ? prior.items : [];
+    const codes = (['basic', ...applied] as const).map((option) =>
+      codeItem(...methodCodes[option]),
+    );
+    set(
+      { kind: 'sequence', tag: 0x00120064, items: [...priorItems, ...codes] },
+      'PS3.15 E.1.1: De-identification Method Code Sequence (CID 7050)',
+    );
+    const temporal = this.options.has('retain-full-dates')
+      ? 'UNMODIFIED'
+      : this.options.has('retain-modified-dates')
+        ? 'MODIFIED'
+        : 'REMOVED';
+    set(
+      text(0x00280303, 'CS', temporal),
+      'PS3.15 E.3.6: Longitudinal Temporal Information Modified',
+    );
+    if (this.extras.masked) {
+      set(text(Tag.BurnedInAnnotation, 'CS', 'NO'), 'PS3.15 E.3.1: burned-in text masked');
+    }
+    const pseudonym = this.policy.pseudonym;
+    if (pseudonym) {
+      const valid = (value: string): boolean =>
+        /^[\x20-\x7e]{1,64}$/u.test(value) && !value.includes('\\');
+      if (!valid(pseudonym.patientId) || !valid(pseudonym.patientName ?? pseudonym.patientId)) {
+        throw new DeidError('bad-policy', 'the pseudonym must be 1-64 printable ASCII characters');
+      }
+      set(text(Tag.PatientId, 'LO', pseudonym.patientId), 'pseudonym: the portal subject ID');
+      set(
+        text(Tag.PatientName, 'PN', pseudonym.patientName ?? pseudonym.patientId),
+        'pseudonym: the portal subject',
+      );
+    }
+  }
+
+  private record(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    action: ChangeAction,
+    rule: string,
+    after: OutputElement | undefined,
+    name?: string,
+  ): void {
+    const afterText = describeOutput(after);
+    this.changes.push({
+      path,
+      tag: hexTag(element.tag),
+      name: name ?? attributeName(element.tag),
+      action,
+      rule,
+      before: describe(dataset, element),
+      ...(afterText !== undefined ? { after: afterText } : {}),
+    });
+  }
+
+  private dataset(dataset: DicomDataset, prefix: string, mode: Mode, top: boolean): OutputDataset {
+    const out: OutputElement[] = [];
+    const creators = new Map<number, string>();
+    const keptBlocks = new Set<number>();
+    for (const element of dataset.elements.values()) {
+      const group = element.tag >>> 16;
+      const low = element.tag & 0xffff;
+      if (group % 2 === 1 && low >= 0x10 && low <= 0xff) {
+        creators.set((group << 8) | low, getText(dataset, element.tag) ?? '');
+      }
+    }
+    const privateCreatorElements: DicomElement[] = [];
+    for (const element of dataset.elements.values()) {
+      const tag = element.tag;
+      const group = tag >>> 16;
+      const low = tag & 0xffff;
+      const path = `${prefix}${hexTag(tag)}`;
+      if (top && isPixelTag(tag)) continue; // pixel data: streamed by the caller
+      if (group === 0x0002 || group === 0x0000) {
+        this.record(
+          dataset,
+          element,
+          path,
+          'removed',
+          'Ferry: file meta and command groups belong to the meta information, regenerated',
+          undefined,
+        );
+        continue;
+      }
+      if (low === 0x0000) {
+        this.record(
+          dataset,
+          element,
+          path,
+          'removed',
+          'Ferry: group lengths (retired) change with the header',
+          undefined,
+        );
+        continue;
+      }
+      const removedWhy = ferryRemoved.get(tag);
+      if (removedWhy && !profileEntry(tag)) {
+        this.record(dataset, element, path, 'removed', `Ferry: ${removedWhy}`, undefined);
+        continue;
+      }
+      if (group % 2 === 1) {
+        if (low >= 0x10 && low <= 0xff) {
+          privateCreatorElements.push(element);
+          continue;
+        }
+        const kept = this.privateElement(dataset, element, path, mode, creators);
+        if (kept) {
+          out.push(kept);
+          keptBlocks.add((group << 8) | (low >>> 8));
+        }
+        continue;
+      }
+      const entry = profileEntry(tag);
+      const result = entry
+        ? this.apply(dataset, element, path, mode, entry)
+        : this.keep(dataset, element, path, mode);
+      if (result) out.push(result);
+    }
+    // A private creator stays only when an element of its block stays (PS3.5 7.8.1).
+    for (const element of privateCreatorElements) {
+      const group = element.tag >>> 16;
+      const block = (group << 8) | (element.tag & 0xff);
+      const path = `${prefix}${hexTag(element.tag)}`;
+      if (keptBlocks.has(block)) out.push(copyElement(dataset, element));
+      else
+        this.record(
+          dataset,
+          element,
+          path,
+          'removed',
+          'private attributes: X',
+          undefined,
+          'Private Creator',
+        );
+    }
+    return { elements: out };
+  }
+
+  private privateElement(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    mode: Mode,
+    creators: ReadonlyMap<number, string>,
+  ): OutputElement | undefined {
+    const group = element.tag >>> 16;
+    const block = (element.tag & 0xffff) >>> 8;
+    const creator = creators.get((group << 8) | block);
+    const name = `Private attribute${creator ? ` (${creator})` : ''}`;
+    const entry = privateProfileEntry();
+    if (
+      this.options.has('retain-safe-private') &&
+      creator !== undefined &&
+      group > 0x0008 &&
+      group !== 0xffff &&
+      isSafePrivate(creator, group, element.tag & 0xff)
+    ) {
+      // Safe private values are numbers and codes; sequences still go through the profile.
+      return this.keep(dataset, element, path, mode);
+    }
+    this.record(
+      dataset,
+      element,
+      path,
+      'removed',
+      `private attributes: ${entry.basic}`,
+      undefined,
+      name,
+    );
+    return undefined;
+  }
+
+  private keep(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    mode: Mode,
+  ): OutputElement | undefined {
+    if (element.items) return this.sequence(element, path, this.childMode(element, mode));
+    if (mode.dummyText || mode.cleanText) {
+      const vr = outputVr(dataset, element);
+      if (vr === 'DA' || vr === 'DT') {
+        if (this.options.has('retain-full-dates')) return copyElement(dataset, element);
+        if (this.options.has('retain-modified-dates'))
+          return this.shiftDate(dataset, element, path, vr, 'retain-modified-dates: C');
+        if (mode.dummyText) return this.dummy(dataset, element, path, 'inside a sequence under D');
+      }
+      if (characterSetVrs.has(vr)) {
+        return mode.dummyText
+          ? this.dummy(dataset, element, path, 'inside a sequence under D')
+          : this.clean(dataset, element, path, 'inside a sequence under C');
+      }
+    }
+    return copyElement(dataset, element);
+  }
+
+  /** Code sequences inside a dummied sequence keep their codes: coded concepts, not identity. */
+  private childMode(element: DicomElement, mode: Mode): Mode {
+    if (!mode.dummyText) return mode;
+    const keyword = lookupAttribute(element.tag)?.keyword ?? '';
+    return keyword.endsWith('CodeSequence') ? { ...mode, dummyText: false } : mode;
+  }
+
+  private sequence(element: DicomElement, path: string, mode: Mode): OutputElement {
+    const items = (element.items ?? []).map((item, index) =>
+      this.dataset(item, `${path}[${index}].`, mode, false),
+    );
+    return { kind: 'sequence', tag: element.tag, items };
+  }
+
+  private apply(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    mode: Mode,
+    entry: ProfileEntry,
+  ): OutputElement | undefined {
+    const isSequence = element.items !== undefined;
+    const action = resolveAction(entry, this.options, isSequence, element.length > 0);
+    const rule = resolutionText(entry, action, this.options);
+    const vr = outputVr(dataset, element);
+    switch (action) {
+      case 'K':
+        return this.keep(dataset, element, path, mode);
+      case 'X':
+        this.record(dataset, element, path, 'removed', rule, undefined);
+        return undefined;
+      case 'Z': {
+        const after: OutputElement = isSequence
+          ? { kind: 'sequence', tag: element.tag, items: [] }
+          : {
+              kind: 'value',
+              tag: element.tag,
+              vr: vr === 'UN' ? (dictionaryVr(element.tag) ?? 'UN') : vr,
+              value: new Uint8Array(0),
+            };
+        if (element.length > 0 || (element.items?.length ?? 0) > 0) {
+          this.record(dataset, element, path, 'emptied', rule, after);
+        }
+        return after;
+      }
+      case 'D':
+        if (isSequence) return this.sequence(element, path, { ...mode, dummyText: true });
+        return this.dummy(dataset, element, path, rule);
+      case 'U':
+      case 'U*':
+        if (isSequence) return this.sequence(element, path, mode);
+        return this.uid(dataset, element, path, rule);
+      case 'C':
+        if (isSequence) return this.sequence(element, path, { ...mode, cleanText: true });
+        if (
+          (vr === 'DA' || vr === 'DT') &&
+          entry.options['retain-modified-dates'] === 'C' &&
+          this.options.has('retain-modified-dates')
+        ) {
+          return this.shiftDate(dataset, element, path, vr, rule);
+        }
+        if (characterSetVrs.has(vr)) return this.clean(dataset, element, path, rule);
+        // TM under modified dates (a whole-day shift keeps the time), AE titles, overlays.
+        return this.keep(dataset, element, path, mode);
+    }
+  }
+
+  private dummy(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    rule: string,
+  ): OutputElement {
+    let vr = outputVr(dataset, element);
+    if (vr === 'UN') vr = dictionaryVr(element.tag) ?? 'UN';
+    if (vr === 'UI') return this.uid(dataset, element, path, rule);
+    if (element.length === 0) return copyElement(dataset, element);
+    const value = dummyFor(vr);
+    const after: OutputElement = { kind: 'value', tag: element.tag, vr, value };
+    this.record(dataset, element, path, 'dummy', rule, after);
+    return after;
+  }
+
+  private uid(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    rule: string,
+  ): OutputElement {
+    const vr = outputVr(dataset, element);
+    if (vr !== 'UI' && dictionaryVr(element.tag) !== 'UI')
+      return this.dummy(dataset, element, path, rule);
+    const before = getText(dataset, element.tag) ?? '';
+    if (before === '') return copyElement(dataset, element);
+    const after: OutputElement = {
+      kind: 'value',
+      tag: element.tag,
+      vr: 'UI',
+      value: asciiValue(this.uids.remapValue(before)),
+    };
+    this.record(dataset, element, path, 'uid-replaced', rule, after);
+    return after;
+  }
+
+  private shiftDate(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    vr: 'DA' | 'DT',
+    rule: string,
+  ): OutputElement {
+    const before = getText(dataset, element.tag) ?? '';
+    if (before === '') return copyElement(dataset, element);
+    const shifted = shiftValue(before, vr, this.dateOffset);
+    // A value that is not a date cannot be shifted: a dummy, never the original.
+    const value = asciiValue(shifted ?? (vr === 'DA' ? '19000101' : '19000101000000'));
+    const after: OutputElement = { kind: 'value', tag: element.tag, vr, value };
+    this.record(
+      dataset,
+      element,
+      path,
+      shifted === undefined ? 'dummy' : 'date-shifted',
+      rule,
+      after,
+    );
+    return after;
+  }
+
+  private clean(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    rule: string,
+  ): OutputElement {
+    const vr = outputVr(dataset, element);
+    const before = getText(dataset, element.tag) ?? '';
+    this.cleaner ??= new TextCleaner(identifiersOf(this.top, this.options));
+    const cleaned = this.cleaner.clean(before);
+    if (cleaned === before && element.length > 0) return copyElement(dataset, element);
+    if (element.length === 0) return copyElement(dataset, element);
+    const encoded = encodeText(cleaned, dataset.characterSet);
+    const after: OutputElement = {
+      kind: 'value',
+      tag: element.tag,
+      vr,
+      value: encoded ?? new Uint8Array(0),
+    };
+    this.record(dataset, element, path, encoded ? 'cleaned' : 'emptied', rule, after);
+    return after;
+  }
+}
+
+function codeItem(value: string, meaning: string): OutputDataset {
+  return {
+    elements: [
+      { kind: 'value', tag: 0x00080100, vr: 'SH', value: asciiValue(value) },
+      { kind: 'value', tag: 0x00080102, vr: 'SH', value: asciiValue('DCM') },
+      { kind: 'value', tag: 0x00080104, vr: 'LO', value: asciiValue(meaning) },
+    ],
+  };
+}
+
+/** The options whose codes are recorded: Clean Pixel Data exactly when pixels were masked. */
+function allAppliedOptions(options: ReadonlySet<DeidOption>, masked: boolean): DeidOption[] {
+  const applied: DeidOption[] = [...options].filter((option) => option !== 'clean-pixel-data');
+  if (masked) applied.push('clean-pixel-data');
+  return applied;
+}

@@ -1,0 +1,173 @@
+/**
+ * PS3.15 Table E.1-1 lookup and the resolution of its action codes (PS3.15 E.1.1, E.3).
+ */
+import { profileRows } from './profile.generated.ts';
+import type { BasicAction, DeidOption, ProfileRow, TableOption } from './profile-types.ts';
+
+export type { BasicAction, DeidOption, TableOption } from './profile-types.ts';
+
+/** Every option, in the order of PS3.15 Table E.1-1's columns, then Clean Pixel Data. */
+export const allOptions: readonly DeidOption[] = [
+  'retain-uids',
+  'retain-device-identity',
+  'retain-institution-identity',
+  'retain-patient-characteristics',
+  'retain-full-dates',
+  'retain-modified-dates',
+  'clean-descriptors',
+  'clean-structured-content',
+  'clean-graphics',
+  'retain-safe-private',
+  'clean-pixel-data',
+];
+
+/** CID 7050 De-identification Method codes (PS3.16), scheme DCM. */
+export const methodCodes: Readonly<Record<'basic' | DeidOption, readonly [string, string]>> = {
+  basic: ['113100', 'Basic Application Confidentiality Profile'],
+  'clean-pixel-data': ['113101', 'Clean Pixel Data Option'],
+  'clean-graphics': ['113103', 'Clean Graphics Option'],
+  'clean-structured-content': ['113104', 'Clean Structured Content Option'],
+  'clean-descriptors': ['113105', 'Clean Descriptors Option'],
+  'retain-full-dates': ['113106', 'Retain Longitudinal Temporal Information Full Dates Option'],
+  'retain-modified-dates': [
+    '113107',
+    'Retain Longitudinal Temporal Information Modified Dates Option',
+  ],
+  'retain-patient-characteristics': ['113108', 'Retain Patient Characteristics Option'],
+  'retain-device-identity': ['113109', 'Retain Device Identity Option'],
+  'retain-uids': ['113110', 'Retain UIDs Option'],
+  'retain-safe-private': ['113111', 'Retain Safe Private Option'],
+  'retain-institution-identity': ['113112', 'Retain Institution Identity Option'],
+};
+
+export interface ProfileEntry {
+  readonly name: string;
+  readonly basic: BasicAction;
+  readonly options: Readonly<Partial<Record<TableOption, 'K' | 'C'>>>;
+  /** The table's tag text, e.g. "(0010,0010)", "(60xx,3000)". */
+  readonly match: string;
+}
+
+let exact: Map<number, ProfileEntry> | undefined;
+let curve: ProfileEntry | undefined;
+let overlayData: ProfileEntry | undefined;
+let overlayComments: ProfileEntry | undefined;
+let privateEntry: ProfileEntry | undefined;
+
+function entryOf(row: ProfileRow): ProfileEntry {
+  const [match, name, basic, options] = row;
+  const text =
+    match === 'private'
+      ? '(gggg,eeee) odd gggg'
+      : `(${match.slice(0, 4)},${match.slice(4)})`.toUpperCase().replace(/XX/gu, 'xx');
+  return { name, basic, options, match: text };
+}
+
+function load(): Map<number, ProfileEntry> {
+  if (exact) return exact;
+  exact = new Map();
+  for (const row of profileRows) {
+    const entry = entryOf(row);
+    const match = row[0];
+    if (match === 'private') privateEntry = entry;
+    else if (match === '50xxxxxx') curve = entry;
+    else if (match === '60xx3000') overlayData = entry;
+    else if (match === '60xx4000') overlayComments = entry;
+    else if (/^[0-9a-f]{8}$/u.test(match)) exact.set(Number.parseInt(match, 16) >>> 0, entry);
+    else throw new Error(`profile: unexpected row ${match}`);
+  }
+  if (!curve || !overlayData || !overlayComments || !privateEntry) {
+    throw new Error('profile: repeating-group or private rows missing');
+  }
+  return exact;
+}
+
+export function isCurveGroup(group: number): boolean {
+  return (group & 0xff00) === 0x5000 && group % 2 === 0;
+}
+
+export function isOverlayGroup(group: number): boolean {
+  return (group & 0xff00) === 0x6000 && group % 2 === 0;
+}
+
+/**
+ * The table's entry for a standard tag: exact rows, then repeating groups. Curves (50xx) are
+ * removed whole. An overlay group (60xx) follows its Overlay Data row for every element:
+ * removing Overlay Data and keeping Overlay Rows/Columns/Origin would leave a broken Overlay
+ * Plane module, and a kept overlay is kept whole.
+ */
+export function profileEntry(tag: number): ProfileEntry | undefined {
+  const table = load();
+  const found = table.get(tag >>> 0);
+  if (found) return found;
+  const group = tag >>> 16;
+  if (isCurveGroup(group)) return curve;
+  if (isOverlayGroup(group)) {
+    return (tag & 0xffff) === 0x4000 ? overlayComments : overlayData;
+  }
+  return undefined;
+}
+
+export function privateProfileEntry(): ProfileEntry {
+  load();
+  return privateEntry!;
+}
+
+/** Every exact row's tag (for the leak test and the docs). */
+export function profileTags(): number[] {
+  return [...load().keys()];
+}
+
+/** Action after options and after choosing among combined codes (see resolveBasic). */
+export type ResolvedAction = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U' | 'U*';
+
+/**
+ * Options first (PS3.15 E.3): among the selected options that name the attribute, K (retain)
+ * wins over C (clean); otherwise the Basic Profile's action, combined codes resolved.
+ */
+export function resolveAction(
+  entry: ProfileEntry,
+  options: ReadonlySet<DeidOption>,
+  isSequence: boolean,
+  hasValue: boolean,
+): ResolvedAction {
+  let optionAction: 'K' | 'C' | undefined;
+  for (const [option, action] of Object.entries(entry.options) as [TableOption, 'K' | 'C'][]) {
+    if (!options.has(option)) continue;
+    if (action === 'K') return 'K';
+    optionAction = action;
+  }
+  if (optionAction) return optionAction;
+  return resolveBasic(entry.basic, isSequence, hasValue);
+}
+
+/**
+ * Combined codes are chosen by the attribute's type in its IOD (PS3.15 E.1.1). Ferry carries
+ * no per-IOD type table, so it takes the choice that is conformant whatever the type:
+ * - X/Z -> Z: an empty value satisfies Type 2 and Type 3 (PS3.5 7.4);
+ * - X/D, Z/D, X/Z/D -> D for a value that is present (a dummy satisfies Type 1, 2 and 3),
+ *   Z when the source value is already empty (it cannot have been a valid Type 1);
+ * - for sequences Ferry does not invent dummy items: X/D -> X, Z/D and X/Z/D -> Z; none of
+ *   these sequences is Type 1 in the storage IODs;
+ * - X/Z/U* on a sequence of references -> U*: keep the items with their UIDs replaced, so a
+ *   presentation state or an SR still points at its (de-identified) images.
+ */
+export function resolveBasic(
+  action: BasicAction,
+  isSequence: boolean,
+  hasValue: boolean,
+): ResolvedAction {
+  switch (action) {
+    case 'X/Z':
+      return 'Z';
+    case 'X/D':
+      return isSequence ? 'X' : hasValue ? 'D' : 'Z';
+    case 'Z/D':
+    case 'X/Z/D':
+      return isSequence ? 'Z' : hasValue ? 'D' : 'Z';
+    case 'X/Z/U*':
+      return 'U*';
+    default:
+      return action;
+  }
+}
