@@ -39,6 +39,8 @@ export type HeaderRead =
       readonly headerBytes: number;
       /** Where Pixel Data's value ends, when its length is defined: past the file = truncated. */
       readonly pixelDataEnd?: number;
+      /** The parsed header itself, so validation runs its rules without reading the file again. */
+      readonly parsed: ParsedDicom;
     }
   | { readonly kind: 'need-more'; readonly atLeast: number }
   | { readonly kind: 'not-dicom'; readonly reason: string }
@@ -115,6 +117,7 @@ export function readInstanceHeader(
       kind: 'dicom',
       header,
       headerBytes: parsed.headerBytes,
+      parsed,
       ...(pixel && !pixel.undefinedLength && !deflated
         ? { pixelDataEnd: pixel.valueOffset + pixel.length }
         : {}),

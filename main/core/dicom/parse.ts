@@ -73,6 +73,7 @@ export interface ParseOptions {
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
+const implicitInExplicit = 'element without an explicit VR in an explicit VR dataset';
 const DEFAULT_MAX_DEPTH = 32;
 const emptyCharacterSet: readonly string[] = [];
 
@@ -198,6 +199,9 @@ function readDataset(
     } else {
       // Implicit VR (PS3.5 7.1.3). Some explicit files switch to implicit for private blocks;
       // like other readers, fall back to the dictionary for such an element.
+      if (explicit && !cursor.anomalies.some((text) => text.startsWith(implicitInExplicit))) {
+        cursor.anomalies.push(`${implicitInExplicit} at byte ${pos}`);
+      }
       vr = vrOf(tag);
       length = cursor.view.getUint32(pos + 4, cursor.littleEndian);
       valueOffset = pos + 8;
@@ -399,13 +403,18 @@ function isPixelDataTag(tag: number): boolean {
 
 function readPixelDataHeader(cursor: Cursor, pos: number, tag: number): DicomElement {
   const bytes = cursor.bytes;
-  if (pos + 12 > bytes.length) {
-    return { tag, vr: vrOf(tag), offset: pos, valueOffset: pos, length: 0, undefinedLength: false };
+  const explicitHeader =
+    cursor.explicitVr && isUpperAlpha(bytes[pos + 4]) && isUpperAlpha(bytes[pos + 5]);
+  // A file cut inside the Pixel Data element's own header is truncated (or, read in part,
+  // needs more bytes): its length is unknown, not zero.
+  const headerLength = explicitHeader || (cursor.explicitVr && pos + 6 > bytes.length) ? 12 : 8;
+  if (pos + headerLength > bytes.length) {
+    short(cursor, pos, pos + headerLength, 'the Pixel Data element header');
   }
   let vr = vrOf(tag);
   let length: number;
   let valueOffset: number;
-  if (cursor.explicitVr && isUpperAlpha(bytes[pos + 4]) && isUpperAlpha(bytes[pos + 5])) {
+  if (explicitHeader) {
     vr = asciiAt(bytes, pos + 4, 2);
     length = cursor.view.getUint32(pos + 8, cursor.littleEndian);
     valueOffset = pos + 12;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import yauzl from 'yauzl';
 import { Tag } from '../dicom/dictionary.ts';
 import type { InstanceHeader } from '../dicom/instance.ts';
-import { DicomParseError, type DicomDataset } from '../dicom/parse.ts';
+import { DicomParseError, type DicomDataset, type ParsedDicom } from '../dicom/parse.ts';
 import { getInteger, getText } from '../dicom/values.ts';
 import { makeFinding, type Finding } from '../findings.ts';
 import { forEachLimit, throwIfAborted } from '../util/pool.ts';
@@ -42,6 +42,11 @@ export interface ScanOptions {
   readonly verify?: boolean;
   /** Files read at once (default 8: discs seek, flash drives and SSDs like parallel reads). */
   readonly concurrency?: number;
+  /**
+   * Called with each instance's parsed header as it is read (validation runs its rules here, so
+   * no file is read twice). The header's buffer is only valid during the call: keep no reference.
+   */
+  readonly onInstanceHeader?: (relPath: string, parsed: ParsedDicom, fileSize: number) => void;
 }
 
 interface FoundFile {
@@ -92,6 +97,39 @@ function dicomdirEntries(
   let unknownTypes = 0;
   const text = (record: DirectoryRecord | undefined, tag: number): string =>
     record ? (getText(withRootCharset(record.dataset, rootDataset), tag) ?? '') : '';
+  // Every file under a patient, study or series record shares its fields: decode them once per
+  // record, not once per file (a 10,000-image disc has a few hundred such records).
+  const memo = <T>(read: (record: DirectoryRecord | undefined) => T) => {
+    const cache = new Map<DirectoryRecord | undefined, T>();
+    return (record: DirectoryRecord | undefined): T => {
+      let value = cache.get(record);
+      if (value === undefined) {
+        value = read(record);
+        cache.set(record, value);
+      }
+      return value;
+    };
+  };
+  const patientFields = memo((record) => ({
+    patientId: text(record, Tag.PatientId),
+    patientName: text(record, Tag.PatientName),
+    birthDate: text(record, Tag.PatientBirthDate),
+    sex: text(record, Tag.PatientSex),
+  }));
+  const studyFields = memo((record) => ({
+    studyInstanceUid: text(record, Tag.StudyInstanceUid),
+    studyDate: text(record, Tag.StudyDate),
+    studyTime: text(record, Tag.StudyTime),
+    studyDescription: text(record, Tag.StudyDescription),
+    accessionNumber: text(record, Tag.AccessionNumber),
+    studyId: text(record, Tag.StudyId),
+  }));
+  const seriesFields = memo((record) => ({
+    seriesInstanceUid: text(record, Tag.SeriesInstanceUid),
+    modality: text(record, Tag.Modality),
+    seriesNumber: record ? getInteger(record.dataset, Tag.SeriesNumber) : undefined,
+    seriesDescription: text(record, Tag.SeriesDescription),
+  }));
   const visit = (
     record: DirectoryRecord,
     patient: DirectoryRecord | undefined,
@@ -121,7 +159,10 @@ function dicomdirEntries(
       const referencedPath = [baseRel, ...record.referencedFileId]
         .filter((part) => part !== '')
         .join('/');
-      const seriesNumber = series ? getInteger(series.dataset, Tag.SeriesNumber) : undefined;
+      const ofPatient = patientFields(patient);
+      const ofStudy = studyFields(study);
+      const ofSeries = seriesFields(series);
+      const seriesNumber = ofSeries.seriesNumber;
       const instanceNumber = getInteger(record.dataset, Tag.InstanceNumber);
       const instance: MediaInstance = {
         path: referencedPath,
@@ -135,20 +176,20 @@ function dicomdirEntries(
       entries.push({
         referencedPath,
         entry: {
-          patientId: text(patient, Tag.PatientId),
-          patientName: text(patient, Tag.PatientName),
-          birthDate: text(patient, Tag.PatientBirthDate),
-          sex: text(patient, Tag.PatientSex),
-          studyInstanceUid: text(study, Tag.StudyInstanceUid),
-          studyDate: text(study, Tag.StudyDate),
-          studyTime: text(study, Tag.StudyTime),
-          studyDescription: text(study, Tag.StudyDescription),
-          accessionNumber: text(study, Tag.AccessionNumber),
-          studyId: text(study, Tag.StudyId),
-          seriesInstanceUid: text(series, Tag.SeriesInstanceUid),
-          modality: text(series, Tag.Modality),
+          patientId: ofPatient.patientId,
+          patientName: ofPatient.patientName,
+          birthDate: ofPatient.birthDate,
+          sex: ofPatient.sex,
+          studyInstanceUid: ofStudy.studyInstanceUid,
+          studyDate: ofStudy.studyDate,
+          studyTime: ofStudy.studyTime,
+          studyDescription: ofStudy.studyDescription,
+          accessionNumber: ofStudy.accessionNumber,
+          studyId: ofStudy.studyId,
+          seriesInstanceUid: ofSeries.seriesInstanceUid,
+          modality: ofSeries.modality,
           ...(seriesNumber !== undefined ? { seriesNumber } : {}),
-          seriesDescription: text(series, Tag.SeriesDescription),
+          seriesDescription: ofSeries.seriesDescription,
           instance,
         },
       });
@@ -313,6 +354,7 @@ class Scanner {
         if (!read.header.part10) {
           this.findings.push(makeFinding('no-file-meta', [relPath]));
         }
+        this.options.onInstanceHeader?.(relPath, read.parsed, head.size);
         return { header: read.header, size: head.size };
       }
       case 'not-dicom': {
