@@ -1,18 +1,38 @@
 import type { Io } from './commands/io.ts';
 import { processIo } from './commands/io.ts';
+import { runDeidentify } from './commands/deidentify.ts';
+import { runPreview } from './commands/preview.ts';
 import { runScan } from './commands/scan.ts';
+import { runValidate } from './commands/validate.ts';
+import { runStatus } from './commands/status.ts';
+import { runUpload } from './commands/upload.ts';
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
 /** Every `ferry` command; each module parses its own options (docs/cli.md). */
 const commands: Record<string, Command> = {
   scan: runScan,
+  preview: runPreview,
+  deidentify: runDeidentify,
+  validate: runValidate,
+  upload: runUpload,
+  status: runStatus,
 };
 
 const usage = `Usage: ferry <command> [options]
 
 Commands:
   scan PATH [--json] [--no-verify]   list the patients, studies and series on a disc or folder
+  preview FILE --png OUT [--frame N] [--window C,W] [--json]
+                                     render an image as the app shows it, to a PNG
+  validate PATH [--link URL | --expect-name PN --expect-birth-date DATE] [--json]
+                                     check the disc before sending; exit 1 on errors
+  upload PATH --link URL [--study UID]... [--concurrency N] [--no-wait] [--key-file F]
+                                     send the studies with an upload link; run again to resume
+  status --link URL [--transfer ID] [--all]
+                                     the transfer's status timeline as the portal shows it
+  deidentify PATH --out DIR [--profile basic] [--option NAME]... [--key-file F] [--mask X,Y,W,H]...
+                                     write de-identified copies (PS3.15 Annex E) and a report
 
 Every command takes --json: one JSON document on stdout, progress on stderr.
 `;
