@@ -9,9 +9,38 @@ export function valueBytes(dataset: DicomDataset, element: DicomElement): Uint8A
 }
 
 function latin1(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return text;
+  return bufferOf(bytes).toString('latin1');
+}
+
+/** One Buffer view per source, so slicing text out of it allocates nothing but the string. */
+const bufferViews = new WeakMap<Uint8Array, Buffer>();
+function bufferOf(bytes: Uint8Array): Buffer {
+  let view = bufferViews.get(bytes);
+  if (!view) {
+    view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    bufferViews.set(bytes, view);
+  }
+  return view;
+}
+
+const keepsLeadingSpaces: ReadonlySet<string> = new Set(['ST', 'LT', 'UT']);
+
+/**
+ * The common case, fast: one value of printable ASCII (no delimiter, escape or control
+ * character), whose decoding is the same in every character set Ferry knows; padding trimmed
+ * as trimDicomText does. Undefined when the value needs the full decoder.
+ */
+function plainAsciiText(dataset: DicomDataset, element: DicomElement): string | undefined {
+  const bytes = dataset.bytes;
+  let start = element.valueOffset;
+  let end = Math.min(start + element.length, bytes.length);
+  while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end--;
+  if (!keepsLeadingSpaces.has(element.vr)) while (start < end && bytes[start] === 0x20) start++;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x7f || byte < 0x20 || byte === 0x5c) return undefined;
+  }
+  return bufferOf(bytes).toString('latin1', start, end);
 }
 
 /**
@@ -21,6 +50,8 @@ function latin1(bytes: Uint8Array): string {
 export function getText(dataset: DicomDataset, tag: number): string | undefined {
   const element = dataset.elements.get(tag);
   if (!element || element.items) return undefined;
+  const plain = plainAsciiText(dataset, element);
+  if (plain !== undefined) return plain;
   const raw = valueBytes(dataset, element);
   const text = characterSetVrs.has(element.vr)
     ? decodeDicomText(raw, dataset.characterSet, element.vr)

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readInstanceHeader, type HeaderRead } from '../dicom/instance.ts';
@@ -48,6 +49,49 @@ export async function readFileHead(path: string): Promise<HeadRead> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The same header-only read with synchronous system calls into a reused buffer: on cached and
+ * local media the syscalls take microseconds, and the thread-pool round trips and per-file
+ * buffers of the asynchronous path cost more than the reads themselves. The returned views
+ * point into `scratch` and are valid only until the next call with the same scratch buffer.
+ * Run it where blocking is acceptable: the CLI, or a worker thread in the app.
+ */
+export function readFileHeadSync(path: string, scratch: Uint8Array): HeadRead {
+  const fd = openSync(path, 'r');
+  try {
+    let buffer = scratch;
+    let filled = readFully(fd, buffer, 0, Math.min(HEAD_BYTES, buffer.length));
+    // A short first read is the whole file; only longer files need their size asked.
+    let fileSize = filled < Math.min(HEAD_BYTES, buffer.length) ? filled : fstatSync(fd).size;
+    for (;;) {
+      const bytes = buffer.subarray(0, filled);
+      const read = readInstanceHeader(bytes, { fileSize: Math.max(fileSize, filled) });
+      if (read.kind !== 'need-more' || filled >= fileSize) {
+        return { head: bytes.subarray(0, Math.min(filled, 512)), read, size: fileSize };
+      }
+      const size = nextSize(filled, read.atLeast, fileSize);
+      const grown = new Uint8Array(size);
+      grown.set(buffer.subarray(0, filled));
+      buffer = grown;
+      const more = readFully(fd, buffer, filled, size - filled);
+      if (filled + more < size) fileSize = filled + more;
+      filled += more;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buffer: Uint8Array, offset: number, length: number): number {
+  let done = 0;
+  while (done < length) {
+    const bytesRead = readSync(fd, buffer, offset + done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import yauzl from 'yauzl';
 import { Tag } from '../dicom/dictionary.ts';
 import type { InstanceHeader } from '../dicom/instance.ts';
@@ -17,7 +18,7 @@ import {
   type NonDicomFile,
   type ScanResult,
 } from './model.ts';
-import { readFileHead, readStreamHead, type HeadRead } from './read-head.ts';
+import { HEAD_BYTES, readFileHeadSync, readStreamHead, type HeadRead } from './read-head.ts';
 
 export type ScanPhase = 'dicomdir' | 'index' | 'headers' | 'zip';
 
@@ -256,6 +257,9 @@ class Scanner {
   readonly findings: Finding[] = [];
   readonly nonDicom: NonDicomFile[] = [];
   readonly entries: InstanceEntry[] = [];
+  /** One read buffer for every header: each is decoded before the next read. */
+  private readonly scratch = new Uint8Array(HEAD_BYTES);
+  private examined = 0;
 
   constructor(
     private readonly root: string,
@@ -310,9 +314,12 @@ class Scanner {
 
   /** Reads a file's header and files it as an instance, a non-DICOM file, or a finding. */
   async examine(file: FoundFile): Promise<{ header: InstanceHeader; size: number } | undefined> {
+    // The reads are synchronous (see readFileHeadSync): let timers, signals and the UI in
+    // every few files.
+    if (++this.examined % 32 === 0) await yieldToEventLoop();
     let head: HeadRead;
     try {
-      head = await readFileHead(file.absPath);
+      head = readFileHeadSync(file.absPath, this.scratch);
     } catch (error) {
       if (error instanceof DicomParseError) throw error;
       this.findings.push(makeFinding('unreadable-file', [file.relPath], systemErrorDetail(error)));
