@@ -68,8 +68,92 @@ export default tseslint.config(
       ],
     },
   },
+  // The core never reaches up into the shells that carry it (Electron, browser host, UI).
   {
-    files: ['vitest.config.ts', 'eslint.config.js'],
+    files: ['main/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electronBan],
+          patterns: [
+            {
+              group: ['**/app/**', '**/host/**'],
+              message: 'main/core is carried by the shells, not the reverse.',
+            },
+            { group: ['**/renderer/**'], message: 'main/core never imports the UI.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The bridge (GitHub Desktop's rule): IPC only in the wiring files, so every channel is api.ts.
+  {
+    files: ['main/app/**'],
+    ignores: ['main/app/ipc.ts', 'main/app/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              importNames: ['ipcMain', 'ipcRenderer'],
+              message: 'IPC is wired in main/app/ipc.ts from api.ts only.',
+            },
+          ],
+          patterns: [{ group: ['**/renderer/**'], message: 'main never imports the UI.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/app/ipc.ts', 'main/app/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              importNames: ['ipcRenderer'],
+              message: 'ipcRenderer belongs to the preload.',
+            },
+          ],
+          patterns: [{ group: ['**/renderer/**'], message: 'main never imports the UI.' }],
+        },
+      ],
+    },
+  },
+  {
+    // The browser host is plain Node: the same core service, a WebSocket instead of IPC.
+    files: ['main/host/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The browser host runs without Electron.' }],
+          patterns: [{ group: ['**/renderer/**', '**/app/**'], message: 'Only main/core.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['preload/**', 'renderer/**', 'main/core/**', 'main/host/**', 'portal/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
+        {
+          selector:
+            "ImportDeclaration[source.value='electron'] ImportSpecifier[imported.name='ipcMain']",
+          message: 'ipcMain is wired in main/app/ipc.ts only.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['vitest.config.ts', 'vite.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmbeddedArchive } from './archive.ts';
 import { PortalError } from './errors.ts';
+import type { LinkPolicy } from './model.ts';
 import { hashToken } from './tokens.ts';
 import { startPortal } from './server.ts';
 import { parseDuration, parsePolicy, PortalService, recordedBaseUrl } from './service.ts';
@@ -18,13 +19,22 @@ const USAGE = `usage:
          [--smtp smtp://[user:pass@]host:port|smtps://…] [--smtp-from ADDRESS]
   portal create-link --name NAME --email E --birth-date YYYYMMDD --provider P
          [--department D] [--organization O] [--recipient-name R] [--expires 7d]
-         [--policy none|basic[:OPTION,…]|reconcile:MRN[@ISSUER]] [--max-bytes N] [--max-instances N]
+         [--policy none|basic[:OPTION,…]|reconcile:MRN[@ISSUER]] [--subject-id ID]
+         [--max-bytes N] [--max-instances N]
          [--data DIR] [--public-url URL] [--json]
   portal issue-link --account ID [--expires 7d] [--data DIR] [--json]
   portal revoke-link (--link URL|TOKEN | --account ID) [--reason TEXT] [--data DIR] [--json]
 
 --data defaults to $FERRY_PORTAL_DATA or ./.ferry-portal; --smtp to $FERRY_PORTAL_SMTP (without it,
 link e-mails are written to <data>/outbox/)`;
+
+/** --subject-id: the pseudonym a basic-profile link asks the app to write as Patient ID. */
+function withSubject(policy: LinkPolicy, subjectId: string | undefined): LinkPolicy {
+  if (subjectId === undefined) return policy;
+  if (policy.kind !== 'basic')
+    throw new UsageError('--subject-id goes with --policy basic[:OPTION,…]');
+  return { ...policy, subjectId };
+}
 
 function defaultDataDir(): string {
   return path.resolve(process.env.FERRY_PORTAL_DATA ?? '.ferry-portal');
@@ -54,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       'recipient-name': { type: 'string' },
       expires: { type: 'string' },
       policy: { type: 'string' },
+      'subject-id': { type: 'string' },
       'max-bytes': { type: 'string' },
       'max-instances': { type: 'string' },
       account: { type: 'string' },
@@ -129,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
               ? { recipientName: values['recipient-name'] }
               : {}),
             expiresInMs: parseDuration(values.expires ?? '7d'),
-            policy: parsePolicy(values.policy ?? 'none'),
+            policy: withSubject(parsePolicy(values.policy ?? 'none'), values['subject-id']),
             limits,
           },
           'cli',

@@ -42,6 +42,12 @@ export const ERROR_CATALOGUE = {
     message:
       'Not all announced images have arrived yet. Send the missing images, then finish again.',
   },
+  'idempotency-key-reused': {
+    status: 422,
+    retryable: false,
+    message:
+      'This Idempotency-Key was already used for a transfer with a different list of studies.',
+  },
   'manifest-invalid': {
     status: 400,
     retryable: false,
@@ -107,6 +113,8 @@ export class PortalError extends Error {
     readonly code: ErrorCode,
     message?: string,
     readonly retryAfterSeconds?: number,
+    /** Fields beside `error` in the body (a dead link's read-only resolution). */
+    readonly extra?: Readonly<Record<string, unknown>>,
   ) {
     const entry = ERROR_CATALOGUE[code];
     super(message ?? entry.message);
@@ -115,6 +123,9 @@ export class PortalError extends Error {
   }
 
   toBody(): { error: { code: ErrorCode; message: string; retryable: boolean } } {
-    return { error: { code: this.code, message: this.message, retryable: this.retryable } };
+    return {
+      ...this.extra,
+      error: { code: this.code, message: this.message, retryable: this.retryable },
+    };
   }
 }

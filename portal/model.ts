@@ -4,7 +4,15 @@
 export type LinkPolicy =
   | { readonly kind: 'none' }
   /** PS3.15 E.1-1 Basic Application Level Confidentiality Profile with the named options (E.1-1 columns). */
-  | { readonly kind: 'basic'; readonly options: readonly BasicProfileOption[] }
+  | {
+      readonly kind: 'basic';
+      readonly options: readonly BasicProfileOption[];
+      /**
+       * The hospital's research or subject ID for this account: the app writes it as Patient ID
+       * (and Patient's Name) after de-identification, so the hospital can tell whose images these are.
+       */
+      readonly subjectId?: string;
+    }
   /** Keep identity but replace Patient ID with the hospital's MRN (and its issuer) before sending. */
   | { readonly kind: 'reconcile'; readonly mrn: string; readonly issuer?: string };
 
@@ -106,6 +114,8 @@ export interface Transfer {
   /** Absent for a transfer opened implicitly by a plain STOW-RS client (no manifest). */
   readonly manifest?: TransferManifest;
   readonly client?: { readonly name: string; readonly version: string };
+  /** The client's Idempotency-Key on create: the same key (same account) gets this transfer again. */
+  readonly idempotencyKey?: string;
   state: TransferState;
   /** The last instance arrival, for the "receiving" line of the timeline. */
   lastReceivedAt?: string;

@@ -60,7 +60,10 @@ export interface PortalOptions {
 }
 
 export interface RunningPortal {
+  /** The public address: links and the URLs in answers use it (`publicUrl`, else `listeningUrl`). */
   readonly url: string;
+  /** Where this process listens, e.g. http://127.0.0.1:8470 (behind a proxy: not `url`). */
+  readonly listeningUrl: string;
   readonly service: PortalService;
   readonly dataDir: string;
   /** Where link e-mails go (SMTP or the outbox folder). */
@@ -158,7 +161,23 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
 
     if (resource === 'links' && id !== undefined && sub === undefined) {
       if (method !== 'GET') throw new PortalError('method-not-allowed');
-      const auth = service.authorize(id, ip);
+      const auth = service.authorize(id, ip, { readOnly: true });
+      const state = service.linkState(auth.link);
+      if (state !== 'active') {
+        service.audit.record(
+          { action: 'link-rejected', actor: `link:${auth.link.id}`, ip, code: `link-${state}` },
+          service.now(),
+        );
+        // Still 403 / 410 (nothing may be sent), with what a status reader needs beside the error.
+        throw new PortalError(
+          state === 'revoked' ? 'link-revoked' : 'link-expired',
+          undefined,
+          undefined,
+          {
+            link: deadLink(auth, state),
+          },
+        );
+      }
       return sendJson(res, 200, resolveLink(auth));
     }
     if (resource !== 'transfers') throw new PortalError('not-found');
@@ -170,8 +189,15 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       }
       if (method === 'POST') {
         const auth = service.authorize(bearer(req), ip);
-        const transfer = service.createTransfer(auth, await readJson(req), ip);
-        return sendJson(res, 201, statusOf(transfer, auth), {
+        const key = req.headers['idempotency-key'];
+        const { transfer, created } = service.createTransfer(
+          auth,
+          await readJson(req),
+          ip,
+          typeof key === 'string' ? key : undefined,
+        );
+        // The same Idempotency-Key again: the transfer it made, 200 instead of 201.
+        return sendJson(res, created ? 201 : 200, statusOf(transfer, auth), {
           location: `${service.baseUrl}/api/v1/transfers/${transfer.id}`,
         });
       }
@@ -365,11 +391,40 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       .map((t) => statusOf(t, auth));
   }
 
+  /** The read-only resolution of an expired or revoked link (protocol section 3.1). */
+  function deadLink(auth: Authorized, state: 'revoked' | 'expired') {
+    const { account, link } = auth;
+    const transfers = transfersOf(auth);
+    return {
+      protocol: PROTOCOL_VERSION,
+      state,
+      reason:
+        state === 'revoked'
+          ? link.revokedReason
+            ? `The hospital revoked this link: ${link.revokedReason}`
+            : 'The hospital revoked this link.'
+          : `This link expired on ${new Date(link.expiresAt).toUTCString()}.`,
+      accountId: account.id,
+      provider: account.provider,
+      expiresAt: link.expiresAt,
+      ...(link.revokedAt !== undefined ? { revokedAt: link.revokedAt } : {}),
+      transfersUrl: `${service.baseUrl}/api/v1/transfers`,
+      statusUrl: transfers[0]?.urls.self ?? null,
+      transfers: transfers.map((t) => ({
+        transferId: t.transferId,
+        state: t.state,
+        message: t.message,
+        statusUrl: t.urls.self,
+      })),
+    };
+  }
+
   function resolveLink(auth: Authorized) {
     const { account, link } = auth;
     const transfers = transfersOf(auth);
     return {
       protocol: PROTOCOL_VERSION,
+      state: 'active',
       accountId: account.id,
       provider: account.provider,
       recipient: account.recipient,
@@ -503,6 +558,7 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
 
   return {
     url: service.baseUrl,
+    listeningUrl,
     service,
     dataDir,
     mailer,

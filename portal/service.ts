@@ -190,6 +190,15 @@ export class PortalService {
     if (!(input.expiresInMs > 0) || input.expiresInMs > 366 * 86_400_000) {
       throw new PortalError('bad-request', 'The link must expire within a year.');
     }
+    if (input.policy.kind === 'basic' && input.policy.subjectId !== undefined) {
+      // Written into Patient ID (LO) and Patient's Name by the app: plain ASCII, 1-64 characters.
+      if (!/^[\x21-\x5b\x5d-\x7e]{1,64}$/.test(input.policy.subjectId)) {
+        throw new PortalError(
+          'bad-request',
+          'The subject ID must be 1 to 64 printable ASCII characters, without spaces or backslashes.',
+        );
+      }
+    }
     const now = this.now();
     const account: UploadAccount = {
       id: newId('acc'),
@@ -348,8 +357,35 @@ export class PortalService {
     return transfer;
   }
 
-  createTransfer(auth: Authorized, body: unknown, ip: string): Transfer {
+  /**
+   * A new transfer; with an Idempotency-Key, the account's transfer made with the same key is
+   * answered again instead (`created: false`), so a client may retry a create whose answer it lost.
+   */
+  createTransfer(
+    auth: Authorized,
+    body: unknown,
+    ip: string,
+    idempotencyKey?: string,
+  ): { transfer: Transfer; created: boolean } {
     const { manifest, client } = parseTransferRequest(body);
+    if (idempotencyKey !== undefined) {
+      if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+        throw new PortalError(
+          'bad-request',
+          'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+        );
+      }
+      this.store.sync();
+      const earlier = this.store
+        .transfersOf(auth.account.id)
+        .find((t) => t.idempotencyKey === idempotencyKey);
+      if (earlier !== undefined) {
+        if (JSON.stringify(earlier.manifest) !== JSON.stringify(manifest)) {
+          throw new PortalError('idempotency-key-reused');
+        }
+        return { transfer: earlier, created: false };
+      }
+    }
     this.#checkFits(auth.account, manifest);
     const id = newId('tr');
     this.store.append({
@@ -360,6 +396,7 @@ export class PortalService {
       at: this.now().toISOString(),
       manifest,
       ...(client ? { client } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     });
     this.audit.record(
       {
@@ -373,7 +410,7 @@ export class PortalService {
       },
       this.now(),
     );
-    return this.store.transfers.get(id) as Transfer;
+    return { transfer: this.store.transfers.get(id) as Transfer, created: true };
   }
 
   /** Where a plain STOW-RS client (no manifest) sends into: this link's newest open transfer without a manifest, or a new one. */

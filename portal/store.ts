@@ -45,6 +45,7 @@ export type JournalRecord =
       readonly at: string;
       readonly manifest?: TransferManifest;
       readonly client?: { readonly name: string; readonly version: string };
+      readonly idempotencyKey?: string;
     }
   | { readonly t: 'instances'; readonly at: string; readonly items: readonly StoredInstance[] }
   | { readonly t: 'transfer-state'; readonly transferId: string; readonly event: TimelineEvent };
@@ -173,6 +174,7 @@ export class PortalStore {
           createdAt: record.at,
           ...(record.manifest !== undefined ? { manifest: record.manifest } : {}),
           ...(record.client !== undefined ? { client: record.client } : {}),
+          ...(record.idempotencyKey !== undefined ? { idempotencyKey: record.idempotencyKey } : {}),
           state: 'created',
           timeline: [{ state: 'created', at: record.at }],
         });

@@ -31,14 +31,22 @@ export async function runStatus(args: string[], io: Io): Promise<number> {
   }
   try {
     const client = new LinkClient(values.link);
-    // The transfers list answers for a revoked or expired link too (read-only), unlike resolve.
-    let transfers = await client.listTransfers();
+    // A dead link still resolves read-only (protocol 3.1): its reason and where its transfers are.
+    const link = await client.resolveForStatus();
+    if (link.state !== 'active' && !values.json) io.stderr(`${link.reason}\n`);
+    let transfers = await client.listTransfers(link.transfersUrl);
     if (values.transfer) transfers = transfers.filter((t) => t.transferId === values.transfer);
     else if (!values.all) transfers = transfers.slice(0, 1);
     if (values.json) {
-      io.stdout(
-        `${JSON.stringify(values.all ? { transfers } : (transfers[0] ?? null), null, 2)}\n`,
-      );
+      const linkJson = {
+        state: link.state,
+        ...(link.state === 'active' ? { expiresAt: link.info.expiresAt } : { reason: link.reason }),
+      };
+      // One transfer: its status document with `link` added (nothing sent yet: `link` alone).
+      const document = values.all
+        ? { link: linkJson, transfers }
+        : { ...transfers[0], link: linkJson };
+      io.stdout(`${JSON.stringify(document, null, 2)}\n`);
     } else if (transfers.length === 0) {
       io.stdout(
         values.transfer

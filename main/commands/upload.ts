@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FerryError, isFerryError } from '../core/errors.ts';
-import type { LinkPolicy } from '../core/link/model.ts';
+import {
+  BurnedInRefusal,
+  createDeidSource,
+  type DeidSource,
+  type HeldBackInstance,
+} from '../core/deid/upload-source.ts';
+import type { LinkInfo } from '../core/link/model.ts';
+import type { ScanResult } from '../core/media/model.ts';
 import { scanMedia } from '../core/media/scan.ts';
 import {
   defaultJournalDir,
@@ -10,31 +17,60 @@ import {
   loadOrCreateKeyFile,
   resolveLink,
   startUpload,
-  type InstanceSource,
   type UploadEvent,
+  type UploadItem,
   type UploadResult,
 } from '../core/upload/index.ts';
+import { checkIdentity } from '../core/validate/index.ts';
 import type { Io } from './io.ts';
 
-/**
- * The de-identifier plugs in here (issue 5): a module main/core/deid/upload-source.ts exporting
- * `createDeidSource({ policy, mediaRoot })` returning the per-instance source. Until it exists, a
- * link whose policy asks for de-identification is refused before anything is sent.
- */
-const DEID_SOURCE_MODULE = '../core/deid/upload-source.ts';
+interface IdentityProblem {
+  /** One file of the patient's images, to tell which patient is meant (no names in messages). */
+  readonly path: string;
+  readonly message: string;
+}
 
-async function deidSource(
-  policy: LinkPolicy,
-  mediaRoot: string,
-): Promise<InstanceSource | undefined> {
-  try {
-    const module = (await import(DEID_SOURCE_MODULE)) as {
-      createDeidSource?: (options: { policy: LinkPolicy; mediaRoot: string }) => InstanceSource;
-    };
-    return module.createDeidSource?.({ policy, mediaRoot });
-  } catch {
-    return undefined;
+/** The link is for someone else: nothing is sent unless the user confirms. */
+class IdentityRefusal extends Error {
+  readonly code = 'identity-mismatch';
+  constructor(readonly patients: readonly IdentityProblem[]) {
+    super(
+      'The images on this disc do not seem to be of the patient this upload link was made for, so nothing was sent. Check that you have the right disc and the right link; if you are sure, run again with --confirm-identity.',
+    );
+    this.name = 'IdentityRefusal';
   }
+}
+
+/** checkIdentity (main/core/validate) for every patient with a selected study. */
+function identityProblems(
+  scan: ScanResult,
+  items: readonly UploadItem[],
+  info: LinkInfo,
+): { mismatched: IdentityProblem[]; unverified: IdentityProblem[] } {
+  const selected = new Set(items.map((i) => i.studyInstanceUid));
+  const expected = { expectedName: info.patient.name, expectedBirthDate: info.patient.birthDate };
+  const mismatched: IdentityProblem[] = [];
+  const unverified: IdentityProblem[] = [];
+  for (const patient of scan.patients) {
+    const studies = patient.studies.filter((s) => selected.has(s.studyInstanceUid));
+    const path = studies[0]?.series[0]?.instances[0]?.path;
+    if (path === undefined) continue;
+    const check = checkIdentity(
+      { name: patient.patientName, birthDate: patient.birthDate },
+      expected,
+    );
+    const wrong = [
+      ...(check.name === 'mismatch' ? ['the name does not match'] : []),
+      ...(check.birthDate === 'mismatch' ? ['the birth date does not match'] : []),
+    ];
+    const missing = [
+      ...(check.name === 'unknown' ? ['no patient name'] : []),
+      ...(check.birthDate === 'unknown' ? ['no birth date'] : []),
+    ];
+    if (wrong.length > 0) mismatched.push({ path, message: `${wrong.join(' and ')}.` });
+    else if (missing.length > 0) unverified.push({ path, message: `${missing.join(', ')}.` });
+  }
+  return { mismatched, unverified };
 }
 
 function megabytes(bytes: number): string {
@@ -105,14 +141,24 @@ function progressPrinter(io: Io, json: boolean): (event: UploadEvent) => void {
   };
 }
 
-function resultJson(result: UploadResult): unknown {
+function resultJson(result: UploadResult, heldBack: readonly HeldBackInstance[]): unknown {
   return {
     transferId: result.transferId,
     state: result.status.state,
     message: result.status.message,
     instances: result.instances,
     failures: result.failures,
+    heldBack: heldBack.map(heldJson),
     timeline: result.status.timeline,
+  };
+}
+
+function heldJson(held: HeldBackInstance): unknown {
+  return {
+    path: held.path,
+    reason: held.reason,
+    message: held.message,
+    ...(held.burnedIn ? { burnedIn: held.burnedIn.map((f) => f.reason) } : {}),
   };
 }
 
@@ -129,6 +175,8 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
       'key-file': { type: 'string' },
       'journal-dir': { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
+      'confirm-burned-in': { type: 'boolean', default: false },
+      'confirm-identity': { type: 'boolean', default: false },
       'idle-timeout': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -151,19 +199,57 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   const json = values.json === true;
+  let deid: DeidSource | undefined;
   try {
     const mediaRoot = path.resolve(target);
     const scan = await scanMedia(mediaRoot, { signal: controller.signal });
-    const items = itemsFromScan(scan, values.study ?? []);
+    let items = itemsFromScan(scan, values.study ?? []);
     if (values.study?.length && items.length === 0) {
       io.stderr('ferry upload: none of the given studies is on this disc.\n');
       return 2;
     }
     const key = await loadOrCreateKeyFile(values['key-file'] ?? defaultKeyFile());
-    // The de-identifying source is only looked for when the link asks for it.
     const { info } = await resolveLink(values.link, { signal: controller.signal });
-    const source =
-      info.policy.kind === 'none' ? undefined : await deidSource(info.policy, mediaRoot);
+    // Identity check (protocol 7.1): the disc's patients against the one the link was made for.
+    const identity = identityProblems(scan, items, info);
+    if (identity.mismatched.length > 0 && values['confirm-identity'] !== true) {
+      throw new IdentityRefusal(identity.mismatched);
+    }
+    for (const problem of identity.mismatched) {
+      io.stderr(
+        `Sent as you confirmed (--confirm-identity): ${problem.path}: ${problem.message}\n`,
+      );
+    }
+    for (const problem of identity.unverified) {
+      io.stderr(`Could not check whose images these are: ${problem.path}: ${problem.message}\n`);
+    }
+    // The link's policy decides what leaves the computer: as on the disc, or de-identified /
+    // reconciled, in which case every instance is prepared first (UIDs and lengths as sent).
+    let heldBack: readonly HeldBackInstance[] = [];
+    if (info.policy.kind !== 'none') {
+      deid = createDeidSource({
+        policy: info.policy,
+        mediaRoot,
+        key,
+        confirmBurnedIn: values['confirm-burned-in'] === true,
+      });
+      io.stderr(
+        deid.policy.kind === 'reconcile'
+          ? 'The hospital asks for its own patient ID in the images; preparing them…\n'
+          : 'The hospital asks for de-identified images; preparing them…\n',
+      );
+      const prepared = await deid.prepare(items, { signal: controller.signal });
+      const burnedIn = prepared.heldBack.filter((h) => h.reason === 'burned-in');
+      if (burnedIn.length > 0) throw new BurnedInRefusal(burnedIn);
+      heldBack = prepared.heldBack;
+      for (const held of heldBack) io.stderr(`Not sent: ${held.path}: ${held.message}\n`);
+      if (prepared.confirmedBurnedIn > 0) {
+        io.stderr(
+          `${prepared.confirmedBurnedIn} image(s) that may show identity in the picture are sent as you confirmed (--confirm-burned-in).\n`,
+        );
+      }
+      items = prepared.items;
+    }
     const concurrency = numberOption('concurrency', values.concurrency);
     const batchCount = numberOption('batch-count', values['batch-count']);
     const batchMb = numberOption('batch-mb', values['batch-mb']);
@@ -172,7 +258,7 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
       link: values.link,
       items,
       mediaRoot,
-      ...(source ? { source } : {}),
+      ...(deid ? { source: deid.source, exactLengths: true } : {}),
       journalDir: values['journal-dir'] ?? defaultJournalDir(),
       key,
       ...(concurrency ? { concurrency: Math.floor(concurrency) } : {}),
@@ -185,7 +271,7 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
     });
     const result = await done;
     if (io.isTty) io.stderr('\r\x1b[K');
-    if (json) io.stdout(`${JSON.stringify(resultJson(result), null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify(resultJson(result, heldBack), null, 2)}\n`);
     else {
       io.stdout(`Transfer ${result.transferId}: ${result.status.message}\n`);
       if (result.failures.length > 0) {
@@ -194,10 +280,34 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
       }
     }
     const bad =
-      result.failures.length > 0 || ['failed', 'expired', 'revoked'].includes(result.status.state);
+      result.failures.length > 0 ||
+      heldBack.length > 0 ||
+      ['failed', 'expired', 'revoked'].includes(result.status.state);
     return bad ? 1 : 0;
   } catch (error) {
     if (io.isTty) io.stderr('\r\x1b[K');
+    if (error instanceof IdentityRefusal) {
+      if (json) {
+        const refusal = { code: error.code, message: error.message, patients: error.patients };
+        io.stdout(`${JSON.stringify({ error: refusal }, null, 2)}\n`);
+      }
+      io.stderr(`ferry upload: ${error.message}\n`);
+      for (const p of error.patients) io.stderr(`  ${p.path}: ${p.message}\n`);
+      return 1;
+    }
+    if (error instanceof BurnedInRefusal) {
+      if (json) {
+        const refusal = {
+          code: error.code,
+          message: error.message,
+          files: error.files.map(heldJson),
+        };
+        io.stdout(`${JSON.stringify({ error: refusal }, null, 2)}\n`);
+      }
+      io.stderr(`ferry upload: ${error.message}\n`);
+      for (const file of error.files) io.stderr(`  ${file.path}: ${file.message}\n`);
+      return 1;
+    }
     if (isFerryError(error)) {
       if (json) io.stdout(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
       io.stderr(`ferry upload: ${error.message}${error.detail ? ` (${error.detail})` : ''}\n`);
@@ -214,6 +324,7 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
     }
     throw error;
   } finally {
+    deid?.close();
     process.off('SIGINT', onSigint);
   }
 }

@@ -6,7 +6,8 @@
  * travel through upload/stow.ts.
  */
 import type { AxiosInstance, AxiosResponse } from 'axios';
-import { FerryError } from '../errors.ts';
+import { randomUUID } from 'node:crypto';
+import { FerryError, isFerryError } from '../errors.ts';
 import {
   createHttp,
   errorForResponse,
@@ -31,6 +32,16 @@ import type {
 
 export const PROTOCOL_VERSION = 1;
 
+/** A link as `ferry status` sees it: live (with its details) or dead with the portal's reason. */
+export type LinkResolution =
+  | { readonly state: 'active'; readonly transfersUrl: string; readonly info: LinkInfo }
+  | {
+      readonly state: 'expired' | 'revoked';
+      readonly transfersUrl: string;
+      /** The portal's sentence, word for word. */
+      readonly reason: string;
+    };
+
 /** PS3.15 E.1-1 options a link may name (docs/upload-link-protocol.md, section 3). */
 export const BASIC_PROFILE_OPTIONS: ReadonlySet<unknown> = new Set([
   'retain-safe-private',
@@ -46,6 +57,8 @@ export const BASIC_PROFILE_OPTIONS: ReadonlySet<unknown> = new Set([
   'clean-pixel-data',
   'clean-recognizable-visual-features',
 ]);
+/** A subject ID becomes Patient ID (LO): printable ASCII without backslash, 1-64 characters. */
+const SUBJECT_ID = /^[\x21-\x5b\x5d-\x7e]{1,64}$/;
 const CLIENT = { name: 'DICOM Ferry', version: '0.1.0' };
 
 export interface LinkClientOptions extends HttpOptions {
@@ -83,20 +96,62 @@ export class LinkClient {
     return parseLinkInfo(body, this);
   }
 
-  async createTransfer(transfersUrl: string, manifest: TransferManifest): Promise<TransferStatus> {
+  /**
+   * POST the manifest. Every attempt carries the same Idempotency-Key (protocol 4), so a retry
+   * after a lost answer gets the transfer the first attempt made, never a second one.
+   */
+  async createTransfer(
+    transfersUrl: string,
+    manifest: TransferManifest,
+    idempotencyKey: string = randomUUID(),
+  ): Promise<TransferStatus> {
     const url = this.address(transfersUrl);
-    // Not retried blindly: a lost answer would leave a second transfer. The session adopts an
-    // open transfer with the same manifest instead (session.ts).
     const body = await this.#json(
       'create the transfer',
       () =>
         this.http.post(url, JSON.stringify({ ...manifest, client: CLIENT }), {
-          headers: { authorization: this.authorization, 'content-type': 'application/json' },
+          headers: {
+            authorization: this.authorization,
+            'content-type': 'application/json',
+            'idempotency-key': idempotencyKey,
+          },
         }),
       [200, 201],
-      { maxAttempts: 1 },
     );
     return parseTransferStatus(body, this);
+  }
+
+  /**
+   * What `ferry status` needs, also for a dead link: resolve, and when the portal answers
+   * link-expired / link-revoked with the read-only resolution (protocol 3.1), its transfers
+   * address and the reason. Other failures throw as usual.
+   */
+  async resolveForStatus(): Promise<LinkResolution> {
+    const url = `${this.link.portalUrl}/api/v1/links/${encodeURIComponent(this.link.token)}`;
+    try {
+      const info = await this.resolve();
+      return { state: 'active', transfersUrl: info.transfersUrl, info };
+    } catch (error) {
+      if (!isFerryError(error, 'link-expired') && !isFerryError(error, 'link-revoked')) throw error;
+      let response: AxiosResponse;
+      try {
+        response = await this.http.get(url);
+      } catch {
+        throw error;
+      }
+      const dead = (jsonBody(response) as { link?: Record<string, unknown> } | undefined)?.link;
+      const state = error.code === 'link-revoked' ? 'revoked' : 'expired';
+      return {
+        state,
+        reason: typeof dead?.reason === 'string' ? dead.reason : error.message,
+        // A portal without the read-only resolution: the protocol's default address.
+        transfersUrl: this.address(
+          typeof dead?.transfersUrl === 'string'
+            ? dead.transfersUrl
+            : `${this.link.portalUrl}/api/v1/transfers`,
+        ),
+      };
+    }
   }
 
   async transferStatus(statusUrl: string): Promise<TransferStatus> {
@@ -217,7 +272,12 @@ export function parsePolicy(value: unknown): LinkPolicy {
     // An option this version does not know must stop the upload, not be ignored (protocol 3).
     const unknown = options.find((o) => typeof o !== 'string' || !BASIC_PROFILE_OPTIONS.has(o));
     if (unknown !== undefined) return { kind: 'unknown', name: `basic:${String(unknown)}` };
-    return { kind: 'basic', options: options as string[] };
+    const subjectId = policy?.subjectId;
+    if (subjectId !== undefined && (typeof subjectId !== 'string' || !SUBJECT_ID.test(subjectId)))
+      return { kind: 'unknown', name: 'basic:subjectId' };
+    return subjectId === undefined
+      ? { kind: 'basic', options: options as string[] }
+      : { kind: 'basic', options: options as string[], subjectId };
   }
   if (kind === 'reconcile' && typeof policy?.mrn === 'string' && policy.mrn !== '') {
     return typeof policy.issuer === 'string'

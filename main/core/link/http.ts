@@ -22,7 +22,8 @@ export function createHttp(options: HttpOptions = {}): AxiosInstance {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8 };
   return axios.create({
     timeout: options.idleTimeoutMs ?? 60_000,
-    maxBodyLength: Infinity,
+    // -1, not Infinity: any limit makes axios add a counting Transform stage to every upload body.
+    maxBodyLength: -1,
     // Answers are JSON documents; a STOW-RS answer lists every instance of a batch.
     maxContentLength: 64 * 1024 * 1024,
     maxRedirects: 0,

@@ -7,7 +7,12 @@
 export type LinkPolicy =
   | { readonly kind: 'none' }
   /** PS3.15 E.1-1 Basic Application Level Confidentiality Profile with the named options. */
-  | { readonly kind: 'basic'; readonly options: readonly string[] }
+  | {
+      readonly kind: 'basic';
+      readonly options: readonly string[];
+      /** The portal's subject ID for this account: the pseudonym written as Patient ID and Name. */
+      readonly subjectId?: string;
+    }
   /** Keep identity but set Patient ID to the hospital's MRN (and its issuer). */
   | { readonly kind: 'reconcile'; readonly mrn: string; readonly issuer?: string }
   /** A policy this version does not know: never upload under it. */

@@ -8,6 +8,7 @@
  * Run it again with the same selection (same or new link, same portal) and it resumes from the
  * journal: only what the portal does not hold is sent. Protocol: docs/upload-link-protocol.md.
  */
+import { randomUUID } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { FerryError, isAbortError, isFerryError } from '../errors.ts';
 import { LinkClient } from '../link/client.ts';
@@ -516,9 +517,11 @@ export class UploadSession {
       const adopted = await adopt();
       if (adopted) return { transfer: await record(adopted), status: adopted, how: 'adopted' };
     }
+    // One key for every attempt: a portal that knows it answers with the transfer already made.
+    const idempotencyKey = randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {
-        const status = await client.createTransfer(info.transfersUrl, manifest);
+        const status = await client.createTransfer(info.transfersUrl, manifest, idempotencyKey);
         return { transfer: await record(status), status, how: 'created' };
       } catch (error) {
         if (

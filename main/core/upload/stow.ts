@@ -5,12 +5,13 @@
  * storage, FailedSOPSequence (0008,1198) carries a FailureReason (0008,1197); an instance in
  * neither was not acknowledged, whatever the HTTP status.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { FerryError } from '../errors.ts';
 import { errorForResponse, errorForTransport, jsonBody } from '../link/http.ts';
-import type { InstanceSource, UploadItem } from './source.ts';
+import { sharedHasher, type Hasher, type InstanceHash } from './hash.ts';
+import type { InstanceSource, OpenedInstance, UploadItem } from './source.ts';
 
 export interface SentInstance {
   readonly uid: string;
@@ -86,6 +87,8 @@ export interface BatchRequest {
   readonly signal?: AbortSignal;
   /** Bytes as they go out (for progress). */
   readonly onBytes?: (n: number) => void;
+  /** SHA-256 of each instance as it goes out; default: the shared hashing thread. */
+  readonly hasher?: Hasher;
 }
 
 export interface BatchResult {
@@ -106,6 +109,145 @@ export class SourceFailure extends Error {
   }
 }
 
+/** Read-ahead of a request body: large, so the socket never waits for the disc. */
+const BODY_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/**
+ * The multipart/related body of one request, as one Readable that pulls each instance's stream
+ * itself: part header, the instance's chunks as they come (each also handed to the hasher, in the
+ * same pass), CRLF, and the closing delimiter. No generator, no intermediate stream stage, no
+ * copies of the instance bytes on the main thread.
+ */
+class MultipartBody extends Readable {
+  readonly sent: SentInstance[] = [];
+  readonly digests: Promise<string>[] = [];
+  sourceFailure: SourceFailure | undefined;
+  readonly opened: Readable[] = [];
+  readonly #request: BatchRequest;
+  readonly #boundary: string;
+  readonly #hasher: Hasher;
+  #started = false;
+  #wanted: (() => void) | undefined;
+  #current: InstanceHash | undefined;
+
+  constructor(request: BatchRequest, boundary: string, hasher: Hasher) {
+    super({ highWaterMark: BODY_HIGH_WATER_MARK });
+    this.#request = request;
+    this.#boundary = boundary;
+    this.#hasher = hasher;
+  }
+
+  override _read(): void {
+    const wanted = this.#wanted;
+    this.#wanted = undefined;
+    wanted?.();
+    if (!this.#started) {
+      this.#started = true;
+      this.#pump().catch((error: unknown) => this.destroy(error as Error));
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#current?.abort();
+    this.#current = undefined;
+    for (const stream of this.opened) stream.destroy();
+    const wanted = this.#wanted;
+    this.#wanted = undefined;
+    wanted?.();
+    callback(error);
+  }
+
+  /** Pushes; when the consumer is full, waits until it asks for more. */
+  async #push(chunk: Uint8Array): Promise<void> {
+    if (!this.push(chunk)) await new Promise<void>((resolve) => (this.#wanted = resolve));
+  }
+
+  #failSource(uid: string, code: SourceFailure['code'], detail: string): SourceFailure {
+    this.sourceFailure = new SourceFailure(uid, code, detail);
+    return this.sourceFailure;
+  }
+
+  async #pump(): Promise<void> {
+    const request = this.#request;
+    const head = Buffer.from(`--${this.#boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
+    const crlf = Buffer.from('\r\n');
+    for (const item of request.items) {
+      if (this.destroyed) return;
+      let instance: OpenedInstance;
+      try {
+        instance = await request.source(item, request.signal);
+      } catch (error) {
+        throw this.#failSource(
+          item.sopInstanceUid,
+          'instance-unreadable',
+          `source: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
+      }
+      if (this.destroyed) {
+        instance.stream.destroy(); // opened after the request ended: nobody will read it
+        return;
+      }
+      this.opened.push(instance.stream);
+      if (request.exactLengths && instance.bytes !== undefined && instance.bytes !== item.bytes) {
+        throw this.#failSource(
+          item.sopInstanceUid,
+          'instance-changed',
+          'size differs from the scan',
+        );
+      }
+      request.onBytes?.(head.length);
+      await this.#push(head);
+      const hash = this.#hasher.begin();
+      this.#current = hash;
+      let bytes = 0;
+      try {
+        for await (const chunk of instance.stream as AsyncIterable<Buffer>) {
+          if (this.destroyed) return;
+          bytes += chunk.length;
+          if (request.exactLengths && bytes > item.bytes) break;
+          hash.update(chunk);
+          request.onBytes?.(chunk.length);
+          await this.#push(chunk);
+          const ready = this.#hasher.ready();
+          if (ready) await ready;
+        }
+      } catch (error) {
+        if (this.destroyed) return;
+        throw this.#failSource(
+          item.sopInstanceUid,
+          'instance-unreadable',
+          `read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
+      }
+      if (request.exactLengths && bytes !== item.bytes) {
+        throw this.#failSource(
+          item.sopInstanceUid,
+          'instance-changed',
+          'length differs from the scan',
+        );
+      }
+      this.#current = undefined;
+      // Not awaited here: the digest arrives while the next instance streams.
+      const digest = hash.digest();
+      digest.catch(() => undefined);
+      this.digests.push(digest);
+      this.sent.push({ uid: instance.sopInstanceUid, sha256: '', bytes });
+      await this.#push(crlf);
+    }
+    this.push(Buffer.from(`--${this.#boundary}--\r\n`));
+    this.push(null);
+  }
+
+  /** `sent` with the digests filled in; instances whose digest never came are left out. */
+  async settled(): Promise<SentInstance[]> {
+    const digests = await Promise.allSettled(this.digests);
+    return this.sent.flatMap((s, i) => {
+      const d = digests[i];
+      return d?.status === 'fulfilled' ? [{ ...s, sha256: d.value }] : [];
+    });
+  }
+}
+
 /**
  * Sends one batch. Resolves with the per-instance answer; rejects with a FerryError for an answer
  * that is not one (HTTP error, portal error body), for no answer (network), or with SourceFailure.
@@ -113,68 +255,7 @@ export class SourceFailure extends Error {
  */
 export async function sendBatch(request: BatchRequest): Promise<BatchResult> {
   const boundary = `ferry-${randomBytes(16).toString('hex')}`;
-  const sent: SentInstance[] = [];
-  let sourceFailure: SourceFailure | undefined;
-  const opened: Readable[] = [];
-
-  async function* parts(): AsyncGenerator<Buffer> {
-    for (const item of request.items) {
-      let instance;
-      try {
-        instance = await request.source(item, request.signal);
-      } catch (error) {
-        sourceFailure = new SourceFailure(
-          item.sopInstanceUid,
-          'instance-unreadable',
-          `source: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-        );
-        throw sourceFailure;
-      }
-      opened.push(instance.stream);
-      if (request.exactLengths && instance.bytes !== undefined && instance.bytes !== item.bytes) {
-        sourceFailure = new SourceFailure(
-          item.sopInstanceUid,
-          'instance-changed',
-          'size differs from the scan',
-        );
-        throw sourceFailure;
-      }
-      const head = Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`);
-      request.onBytes?.(head.length);
-      yield head;
-      const hash = createHash('sha256');
-      let bytes = 0;
-      try {
-        for await (const chunk of instance.stream as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          if (request.exactLengths && bytes > item.bytes) break;
-          request.onBytes?.(chunk.length);
-          yield chunk;
-        }
-      } catch (error) {
-        sourceFailure = new SourceFailure(
-          item.sopInstanceUid,
-          'instance-unreadable',
-          `read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-        );
-        throw sourceFailure;
-      }
-      if (request.exactLengths && bytes !== item.bytes) {
-        sourceFailure = new SourceFailure(
-          item.sopInstanceUid,
-          'instance-changed',
-          'length differs from the scan',
-        );
-        throw sourceFailure;
-      }
-      yield Buffer.from('\r\n');
-      sent.push({ uid: instance.sopInstanceUid, sha256: hash.digest('hex'), bytes });
-    }
-    yield Buffer.from(`--${boundary}--\r\n`);
-  }
-
-  const body = Readable.from(parts(), { objectMode: false, highWaterMark: 1024 * 1024 });
+  const body = new MultipartBody(request, boundary, request.hasher ?? sharedHasher());
   const headers: Record<string, string> = {
     'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
     accept: 'application/dicom+json, application/json',
@@ -190,13 +271,21 @@ export async function sendBatch(request: BatchRequest): Promise<BatchResult> {
       ...(request.signal ? { signal: request.signal } : {}),
     });
   } catch (error) {
-    if (sourceFailure) throw Object.assign(sourceFailure, { sent });
-    throw Object.assign(errorForTransport(error, 'send images'), { sent });
-  } finally {
     body.destroy();
-    for (const stream of opened) stream.destroy();
+    const sent = await body.settled();
+    if (body.sourceFailure) throw Object.assign(body.sourceFailure, { sent });
+    throw Object.assign(errorForTransport(error, 'send images'), { sent });
   }
-  if (sourceFailure) throw Object.assign(sourceFailure, { sent });
+  body.destroy();
+  const sent = await body.settled();
+  if (body.sourceFailure) throw Object.assign(body.sourceFailure, { sent });
+  if (sent.length < body.sent.length) {
+    // A digest was lost (the hashing thread died): the journal must not record a wrong hash.
+    throw Object.assign(
+      new FerryError('internal', { detail: 'send images: hashing failed; sent again' }),
+      { sent },
+    );
+  }
   const answer = [200, 202, 409].includes(response.status)
     ? parseStowAnswer(jsonBody(response))
     : undefined;

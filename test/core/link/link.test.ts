@@ -147,6 +147,46 @@ describe('link client against the reference portal', () => {
     }
   });
 
+  it('retries a create whose answer was lost with the same Idempotency-Key: one transfer', async () => {
+    const { link, accountId } = makeLink(rig);
+    const client = new LinkClient(link, { retry: { baseDelayMs: 5 } });
+    const info = await client.resolve();
+    let creates = 0;
+    // The portal makes the transfer, then the connection drops before the answer: twice.
+    rig.proxy.plan = (request) =>
+      request.method === 'POST' && request.url.endsWith('/api/v1/transfers') && creates++ < 2
+        ? { kind: 'reset-after' }
+        : undefined;
+    const manifest = {
+      studies: [{ studyInstanceUid: '1.2.826.0.1.3680043.10.9.1', instances: 1, bytes: 10 }],
+      instances: 1,
+      bytes: 10,
+    };
+    try {
+      const status = await client.createTransfer(info.transfersUrl, manifest);
+      expect(creates).toBe(3);
+      rig.portal.service.store.sync();
+      const transfers = rig.portal.service.store.transfersOf(accountId);
+      expect(transfers.map((t) => t.id)).toEqual([status.transferId]);
+    } finally {
+      rig.proxy.plan = undefined;
+    }
+  });
+
+  it('reads a dead link read-only for status: its state, reason and transfers address', async () => {
+    const { link, linkId } = makeLink(rig);
+    const client = new LinkClient(link);
+    expect((await client.resolveForStatus()).state).toBe('active');
+    rig.portal.service.revokeLink(linkId, 'wrong patient', 'test');
+    const dead = await client.resolveForStatus();
+    expect(dead).toEqual({
+      state: 'revoked',
+      reason: 'The hospital revoked this link: wrong patient',
+      transfersUrl: `${rig.proxy.url}/api/v1/transfers`,
+    });
+    expect(await client.listTransfers(dead.transfersUrl)).toEqual([]);
+  });
+
   it('retries a busy portal and gives up with retries-exhausted', async () => {
     const { link } = makeLink(rig);
     let n = 0;

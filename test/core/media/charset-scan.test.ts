@@ -44,6 +44,6 @@ describe.skipIf(skip)("scanning pydicom's charset_files", () => {
     for (const [file, name] of Object.entries(expected)) {
       expect(normalise(ours[file] ?? ''), file).toBe(normalise(name));
     }
-    expect(Object.values(ours).some((name) => /[^\u0000-\u007f]/u.test(name))).toBe(true);
+    expect(Object.values(ours).some((name) => /[^\x20-\x7e]/u.test(name))).toBe(true);
   });
 });

@@ -66,12 +66,14 @@ export function makeLink(
     expiresInMs?: number;
     maxInstances?: number;
     maxBytes?: number;
+    /** Whom the link is for (the identity check); default TEST^PATIENT, 19700101. */
+    patient?: { name: string; birthDate: string };
   } = {},
 ): { link: string; accountId: string; linkId: string } {
   return rig.portal.service.createLink(
     {
-      patientName: 'TEST^PATIENT',
-      birthDate: '19700101',
+      patientName: options.patient?.name ?? 'TEST^PATIENT',
+      birthDate: options.patient?.birthDate ?? '19700101',
       email: 'patient@example.org',
       provider: 'Dr Test',
       department: 'Radiology',

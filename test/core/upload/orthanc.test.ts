@@ -104,6 +104,7 @@ describe.skipIf(skip)('upload into Orthanc through the portal', () => {
       '--concurrency',
       '2',
       '--json',
+      '--confirm-identity', // generated names are random; the identity check has its own test
     ];
     const run = (killAfterMs?: number) =>
       new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(

@@ -314,6 +314,7 @@ describe('ferry upload / ferry status commands', () => {
         '--journal-dir',
         journalDir,
         '--json',
+        '--confirm-identity', // generated names are random; the identity check has its own test
       ],
       io,
     );
@@ -328,7 +329,10 @@ describe('ferry upload / ferry status commands', () => {
       transferId: string;
       state: string;
       timeline: { message: string }[];
+      link: { state: string; reason: string };
     };
+    expect(status.link.state).toBe('revoked');
+    expect(status.link.reason).toMatch(/revoked/);
     expect(status.transferId).toBe(result.transferId);
     expect(status.state).toBe('available');
     expect(status.timeline.at(-1)?.message).toBe(
@@ -338,7 +342,17 @@ describe('ferry upload / ferry status commands', () => {
     out.length = 0;
     expect(
       await main(
-        ['upload', media.root, '--link', link, '--key-file', keyFile, '--journal-dir', journalDir],
+        [
+          'upload',
+          media.root,
+          '--link',
+          link,
+          '--key-file',
+          keyFile,
+          '--journal-dir',
+          journalDir,
+          '--confirm-identity',
+        ],
         io,
       ),
     ).toBe(1);

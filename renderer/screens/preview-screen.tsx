@@ -1,0 +1,140 @@
+import { useEffect, useRef } from 'react';
+import { actions, useFlow } from '../app-state.ts';
+import { ErrorNotice } from '../components/error-notice.tsx';
+import { PolicySummary } from '../components/policy-summary.tsx';
+import { Screen } from '../components/screen.tsx';
+import { t, type MessageKey } from '../i18n/index.ts';
+import type { ApiErrorBody, PreviewView, SeriesView } from '../types.ts';
+
+const isPreview = (value: PreviewView | ApiErrorBody | undefined): value is PreviewView =>
+  value !== undefined && 'attributes' in value;
+
+export function PreviewScreen() {
+  const scan = useFlow((s) => s.scan);
+  const selected = useFlow((s) => s.selected);
+  const link = useFlow((s) => s.link);
+  const info = useFlow((s) => s.info);
+  const previews = useFlow((s) => s.previews);
+  const confirmed = useFlow((s) => s.burnedInConfirmed);
+  const requested = useRef(new Set<string>());
+  const series: SeriesView[] = (scan?.patients ?? [])
+    .flatMap((patient) => patient.studies)
+    .filter((study) => selected.includes(study.key))
+    .flatMap((study) => study.series);
+  const deidAvailable = info?.engines.deid ?? false;
+  const deidentifying = link !== undefined && link.policy.kind !== 'none';
+  const wanted = deidAvailable && deidentifying ? series.map((s) => s.firstPath).join('\n') : '';
+  useEffect(() => {
+    // Under a de-identifying policy every series' first image is previewed: the burned-in flags
+    // must be seen before sending.
+    for (const path of wanted.split('\n').filter(Boolean)) {
+      if (requested.current.has(path)) continue;
+      requested.current.add(path);
+      void actions.preview(path);
+    }
+  }, [wanted]);
+  if (!scan || !link) return null;
+  const blocked = deidentifying && !deidAvailable;
+  const flagged = series.filter((s) => {
+    const preview = previews[s.firstPath];
+    return isPreview(preview) && preview.burnedIn !== 'no';
+  });
+  const needsConfirmation = flagged.length > 0 && !confirmed;
+  return (
+    <Screen title={t('preview.title')}>
+      <p>{t('preview.intro')}</p>
+      <PolicySummary policy={link.policy} />
+      {link.policy.kind === 'none' && !deidAvailable && <p>{t('preview.asIs')}</p>}
+      {blocked && (
+        <div className="notice notice-error" role="alert">
+          <p>{t('preview.deidMissing')}</p>
+        </div>
+      )}
+      <h2>{t('preview.series')}</h2>
+      <ul className="series">
+        {series.map((item) => {
+          const label = t('preview.seriesLabel', {
+            modality: item.modality || '—',
+            number: item.number ?? '',
+            description: item.description || t('studies.noDescription'),
+            images: t('common.images', { count: item.instances }),
+          });
+          const preview = previews[item.firstPath];
+          return (
+            <li key={item.seriesInstanceUid}>
+              <p>{label}</p>
+              {deidAvailable && !preview && link.policy.kind === 'none' && (
+                <button type="button" onClick={() => void actions.preview(item.firstPath)}>
+                  {t('preview.show', { label })}
+                </button>
+              )}
+              {preview && !isPreview(preview) && <ErrorNotice error={preview} />}
+              {isPreview(preview) && <AttributeTable preview={preview} />}
+            </li>
+          );
+        })}
+      </ul>
+      {flagged.length > 0 && (
+        <div className="notice notice-warning">
+          <p>{t('preview.burnedIn')}</p>
+          <p>
+            <input
+              type="checkbox"
+              id="burned-in-confirm"
+              checked={confirmed}
+              onChange={(event) => actions.confirmBurnedIn(event.target.checked)}
+            />{' '}
+            <label htmlFor="burned-in-confirm">{t('preview.burnedInConfirm')}</label>
+          </p>
+        </div>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className="primary"
+          disabled={blocked || needsConfirmation}
+          onClick={() => actions.goTo('upload')}
+        >
+          {t('preview.continue')}
+        </button>
+        <button type="button" onClick={() => actions.goTo('studies')}>
+          {t('common.back')}
+        </button>
+      </div>
+    </Screen>
+  );
+}
+
+function AttributeTable({ preview }: { preview: PreviewView }) {
+  if (preview.attributes.length === 0) return <p>{t('preview.asIs')}</p>;
+  return (
+    <table className="attributes">
+      <caption>
+        {t('preview.table')}
+        {preview.burnedIn !== 'no' && (
+          <span className="badge badge-warning">{t('preview.burnedInFlag')}</span>
+        )}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">{t('preview.col.attribute')}</th>
+          <th scope="col">{t('preview.col.before')}</th>
+          <th scope="col">{t('preview.col.after')}</th>
+          <th scope="col">{t('preview.col.action')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {preview.attributes.map((row) => (
+          <tr key={row.tag} className={`action-${row.action}`}>
+            <th scope="row">
+              {row.keyword} <span className="muted">{row.tag}</span>
+            </th>
+            <td>{row.before}</td>
+            <td>{row.after}</td>
+            <td>{t(`preview.action.${row.action}` as MessageKey)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
