@@ -19,6 +19,7 @@ import {
   type ScanResult,
 } from './model.ts';
 import { HEAD_BYTES, readFileHeadSync, readStreamHead, type HeadRead } from './read-head.ts';
+import { nextZipEntry } from './zip.ts';
 
 export type ScanPhase = 'dicomdir' | 'index' | 'headers' | 'zip';
 
@@ -402,29 +403,7 @@ class Scanner {
     try {
       for (;;) {
         throwIfAborted(this.options.signal);
-        const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-          const onEntry = (value: yauzl.Entry): void => {
-            cleanup();
-            resolve(value);
-          };
-          const onEnd = (): void => {
-            cleanup();
-            resolve(undefined);
-          };
-          const onError = (error: Error): void => {
-            cleanup();
-            reject(error);
-          };
-          const cleanup = (): void => {
-            zip.off('entry', onEntry);
-            zip.off('end', onEnd);
-            zip.off('error', onError);
-          };
-          zip.on('entry', onEntry);
-          zip.on('end', onEnd);
-          zip.on('error', onError);
-          zip.readEntry();
-        });
+        const entry = await nextZipEntry(zip);
         if (!entry) break;
         if (entry.fileName.endsWith('/')) continue;
         const relPath = `${file.relPath}!/${entry.fileName}`;

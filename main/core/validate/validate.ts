@@ -21,6 +21,7 @@ import {
 } from '../findings.ts';
 import type { MediaInstance, ScanResult } from '../media/model.ts';
 import { readFileHead, readStreamHead, type HeadRead } from '../media/read-head.ts';
+import { nextZipEntry } from '../media/zip.ts';
 import { scanMedia, type ScanOptions } from '../media/scan.ts';
 import { forEachLimit, throwIfAborted } from '../util/pool.ts';
 import type { ExpectedPatient } from './identity.ts';
@@ -260,29 +261,7 @@ async function forEachZipEntry(
   const zip = await yauzl.openPromise(zipPath, { lazyEntries: true, autoClose: false });
   try {
     for (;;) {
-      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-        const cleanup = (): void => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onError);
-        };
-        const onEntry = (value: yauzl.Entry): void => {
-          cleanup();
-          resolve(value);
-        };
-        const onEnd = (): void => {
-          cleanup();
-          resolve(undefined);
-        };
-        const onError = (error: Error): void => {
-          cleanup();
-          reject(error);
-        };
-        zip.on('entry', onEntry);
-        zip.on('end', onEnd);
-        zip.on('error', onError);
-        zip.readEntry();
-      });
+      const entry = await nextZipEntry(zip);
       if (!entry) return;
       if (!wanted.has(entry.fileName)) continue;
       const stream = await zip.openReadStreamPromise(entry);
