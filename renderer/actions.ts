@@ -1,10 +1,11 @@
 /** What the screens do: call api.ts, put the answers in the store, announce what changed. */
 import type { ScanView, Step, UploadProgress } from './types.ts';
 import { call, errorBody, getBridge } from './api-client.ts';
-import { formatNumber, t } from './i18n/index.ts';
+import { formatNumber, portalSentence, t } from './i18n/index.ts';
 import {
   applyEvent,
   defaultSelection,
+  initialState,
   isUploadFinished,
   type FlowState,
   type Store,
@@ -101,6 +102,7 @@ export function createActions(store: Store) {
       validation: undefined,
       selected: [],
       previews: {},
+      thumbnails: {},
       burnedInConfirmed: false,
       identityConfirmed: false,
       ejected: false,
@@ -163,6 +165,20 @@ export function createActions(store: Store) {
     }
   }
 
+  async function thumbnail(seriesInstanceUid: string): Promise<void> {
+    const scanView = get().scan;
+    if (!scanView) return;
+    try {
+      const result = await call('preview.thumbnail', {
+        scanId: scanView.scanId,
+        seriesInstanceUid,
+      });
+      set((s) => ({ thumbnails: { ...s.thumbnails, [seriesInstanceUid]: result } }));
+    } catch (error) {
+      set((s) => ({ thumbnails: { ...s.thumbnails, [seriesInstanceUid]: errorBody(error) } }));
+    }
+  }
+
   async function startUpload(): Promise<void> {
     const { scan: scanView, selected, burnedInConfirmed, identityConfirmed } = get();
     if (!scanView) return;
@@ -201,7 +217,7 @@ export function createActions(store: Store) {
       const transfer = await call('transfer.status', id === undefined ? {} : { transferId: id });
       const before = get().transfer;
       set({ transfer, transferError: undefined });
-      if (before?.message !== transfer.message) store.announce(transfer.message);
+      if (before?.message !== transfer.message) store.announce(portalSentence(transfer.message));
       if (!transfer.terminal && get().step === 'status') {
         statusTimer = setTimeout(() => void refreshStatus(transfer.transferId), 3000);
       }
@@ -233,6 +249,16 @@ export function createActions(store: Store) {
     }
   }
 
+  /** Kiosk: back to the first screen with nothing of this patient left in the page or the link. */
+  async function resetKiosk(): Promise<void> {
+    const { info, drives } = get();
+    await call('link.forget', undefined).catch(() => null);
+    // Every optional field (link, scan, upload, transfer...) cleared, then the initial values.
+    const cleared = Object.fromEntries(Object.keys(get()).map((key) => [key, undefined]));
+    set({ ...(cleared as Partial<FlowState>), ...initialState, info, drives });
+    store.announce(t('kiosk.resetDone'));
+  }
+
   function sendAnother(): void {
     set({
       step: 'media',
@@ -240,6 +266,7 @@ export function createActions(store: Store) {
       validation: undefined,
       selected: [],
       previews: {},
+      thumbnails: {},
       upload: undefined,
       transfer: undefined,
       burnedInConfirmed: false,
@@ -256,6 +283,7 @@ export function createActions(store: Store) {
     cancelScan,
     toggleStudy,
     preview,
+    thumbnail,
     confirmBurnedIn: (on: boolean) => set({ burnedInConfirmed: on }),
     confirmIdentity: (on: boolean) => set({ identityConfirmed: on }),
     startUpload,
@@ -267,6 +295,7 @@ export function createActions(store: Store) {
     loadHistory,
     eject,
     sendAnother,
+    resetKiosk,
     formatNumber,
   };
 }

@@ -1,7 +1,9 @@
+import { useState } from 'react';
 import { useFlow } from './app-state.ts';
+import { LanguageSwitch } from './components/language-switch.tsx';
 import { LiveRegion } from './components/live-region.tsx';
 import { StepNav } from './components/step-nav.tsx';
-import { t, type MessageKey } from './i18n/index.ts';
+import { currentLanguage, t, type MessageKey } from './i18n/index.ts';
 import { HistoryScreen } from './screens/history-screen.tsx';
 import { LinkScreen } from './screens/link-screen.tsx';
 import { MediaScreen } from './screens/media-screen.tsx';
@@ -25,6 +27,8 @@ export function App() {
   const step = useFlow((s) => s.step);
   const info = useFlow((s) => s.info);
   const disconnected = useFlow((s) => s.disconnected);
+  // t() reads the chosen language; changing it re-renders the whole tree from here.
+  const [, setLanguage] = useState(currentLanguage());
   const CurrentScreen = screens[step];
   const missing = info
     ? (Object.entries(info.engines) as [string, boolean][])
@@ -37,7 +41,10 @@ export function App() {
         {t('app.skip')}
       </a>
       <header className="app-header no-print">
-        <p className="app-name">{t('app.title')}</p>
+        <div className="app-header-top">
+          <p className="app-name">{t('app.title')}</p>
+          <LanguageSwitch onChange={setLanguage} />
+        </div>
         <StepNav />
       </header>
       <main id="main" tabIndex={-1}>

@@ -8,7 +8,7 @@ import type { FerryBridge } from '../main/core/api.ts';
 import { setBridge } from './api-client.ts';
 import { App } from './app.tsx';
 import { actions, store } from './app-state.ts';
-import { setLocale, t } from './i18n/index.ts';
+import { initialLocale, setLocale, t } from './i18n/index.ts';
 import { createWsBridge, hostSocketUrl } from './transport/ws-bridge.ts';
 import './styles.css';
 
@@ -18,7 +18,7 @@ declare global {
   }
 }
 
-setLocale(navigator.language || 'en');
+setLocale(initialLocale(navigator.language || 'en'));
 document.title = t('app.title');
 setBridge(
   window.ferry ??

@@ -12,6 +12,7 @@ import type {
   LinkView,
   PreviewView,
   ScanView,
+  ThumbnailView,
   TransferStatusView,
   UploadProgress,
   ValidationView,
@@ -39,6 +40,8 @@ export interface FlowState {
   readonly validating: boolean;
   readonly selected: readonly string[];
   readonly previews: Readonly<Record<string, PreviewView | ApiErrorBody>>;
+  /** By series UID; an error body when the request itself failed. */
+  readonly thumbnails: Readonly<Record<string, ThumbnailView | ApiErrorBody>>;
   readonly burnedInConfirmed: boolean;
   readonly identityConfirmed: boolean;
   readonly upload?: UploadProgress;
@@ -60,6 +63,7 @@ export const initialState: FlowState = {
   validating: false,
   selected: [],
   previews: {},
+  thumbnails: {},
   burnedInConfirmed: false,
   identityConfirmed: false,
   history: [],

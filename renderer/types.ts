@@ -13,6 +13,7 @@ export type {
   ScanView,
   SeriesView,
   StudyView,
+  ThumbnailView,
   TransferStatusView,
   UploadProgress,
   ValidationView,

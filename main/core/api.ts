@@ -37,6 +37,11 @@ export interface AppInfo {
   readonly engines: EngineAvailability;
   /** A link handed over before the UI was ready (deep link at launch, --link); read once. */
   readonly pendingLink: string | null;
+  /**
+   * Front-desk mode (--kiosk): no history is kept or listed, the link is not remembered, and the
+   * UI returns to the start after each finished transfer.
+   */
+  readonly kiosk: boolean;
 }
 
 export type PolicyView =
@@ -198,6 +203,28 @@ export type UploadState =
   | 'failed'
   | 'cancelled';
 
+/** A series' thumbnail: its middle image rendered off the main thread, or why it cannot be. */
+export type ThumbnailView =
+  | {
+      readonly kind: 'rendered';
+      readonly seriesInstanceUid: string;
+      /** The rendered instance, relative to the media root. */
+      readonly path: string;
+      /** image/png, at most 128 pixels on the longer side. */
+      readonly dataUrl: string;
+      readonly width: number;
+      readonly height: number;
+    }
+  | {
+      readonly kind: 'unrenderable';
+      readonly seriesInstanceUid: string;
+      readonly path: string;
+      /** main/core/imaging's code (unsupported-transfer-syntax, no-pixel-data, ...). */
+      readonly code: string;
+      /** For support; no patient values. The image can still be sent. */
+      readonly reason: string;
+    };
+
 export interface UploadProgress {
   readonly uploadId: string;
   readonly state: UploadState;
@@ -301,6 +328,8 @@ export const requestSchemas = {
   'media.cancelScan': s.none(),
   'validate.run': s.object({ scanId: key }),
   'preview.instance': s.object({ scanId: key, path: s.string({ min: 1, max: 4096 }) }),
+  /** A thumbnail of the series' middle instance (by instance number), rendered in a worker. */
+  'preview.thumbnail': s.object({ scanId: key, seriesInstanceUid: s.string({ min: 1, max: 64 }) }),
   'upload.start': s.object({
     scanId: key,
     studyKeys: s.array(key, { max: 1000 }),
@@ -334,6 +363,7 @@ export interface ApiResponses {
   'media.cancelScan': null;
   'validate.run': ValidationView;
   'preview.instance': PreviewView;
+  'preview.thumbnail': ThumbnailView;
   'upload.start': UploadProgress;
   'upload.pause': UploadProgress;
   'upload.resume': UploadProgress;

@@ -1,5 +1,5 @@
 /**
- * `npm run host -- [--link URL] [--port N] [--data DIR]`: serves the built renderer with the
+ * `npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk]`: serves the built renderer with the
  * real core on loopback and prints the address to open in a browser.
  */
 import { existsSync } from 'node:fs';
@@ -18,12 +18,13 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       data: { type: 'string' },
       renderer: { type: 'string' },
+      kiosk: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run host -- [--link URL] [--port N] [--data DIR]\n\nServes DICOM Ferry to a browser on this computer only (127.0.0.1) and prints the address to open.\n',
+      'Usage: npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk]\n\nServes DICOM Ferry to a browser on this computer only (127.0.0.1) and prints the address to open.\n--kiosk: front-desk mode; no history, and the app returns to the start after each transfer.\n',
     );
     return 0;
   }
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.data !== undefined ? { dataDir: path.resolve(values.data) } : {}),
     ...(values.link !== undefined ? { link: values.link } : {}),
+    ...(values.kiosk ? { kiosk: true } : {}),
   });
   process.stdout.write(
     `DICOM Ferry is running for this computer only. Open this address in a browser:\n\n  ${host.url}\n\nThe address contains a one-time key; do not share it. Press Ctrl+C to stop.\n`,

@@ -57,6 +57,8 @@ export interface HostOptions {
   readonly drivePollMs?: number;
   readonly version?: string;
   readonly log?: (line: string) => void;
+  /** Front-desk mode (AppInfo.kiosk). */
+  readonly kiosk?: boolean;
 }
 
 export interface RunningHost {
@@ -108,6 +110,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     platformServices: { secrets, keepAwake: noKeepAwake, drives },
     history: fileHistory(path.join(dataDir, 'history.json')),
     emit: broadcast,
+    ...(options.kiosk ? { kiosk: true } : {}),
   });
   const dispatch = createDispatch(service.handlers, {
     onUnexpected: (method, error) =>

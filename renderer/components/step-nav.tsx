@@ -6,6 +6,7 @@ import { FLOW_STEPS, reachableSteps } from '../store.ts';
 export function StepNav() {
   const step = useFlow((s) => s.step);
   const reachable = useFlow(reachableSteps);
+  const kiosk = useFlow((s) => s.info?.kiosk ?? false);
   return (
     <nav aria-label={t('nav.label')} className="steps">
       <ol>
@@ -30,17 +31,19 @@ export function StepNav() {
           );
         })}
       </ol>
-      <button
-        type="button"
-        className="history-button"
-        aria-current={step === 'history' ? 'page' : undefined}
-        onClick={() => {
-          actions.goTo('history');
-          void actions.loadHistory();
-        }}
-      >
-        {t('nav.history')}
-      </button>
+      {!kiosk && (
+        <button
+          type="button"
+          className="history-button"
+          aria-current={step === 'history' ? 'page' : undefined}
+          onClick={() => {
+            actions.goTo('history');
+            void actions.loadHistory();
+          }}
+        >
+          {t('nav.history')}
+        </button>
+      )}
     </nav>
   );
 }

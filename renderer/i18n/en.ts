@@ -9,6 +9,9 @@ export const en = {
   'app.disconnected':
     'The connection to Ferry was lost. Close this page and start Ferry again; nothing already sent is lost.',
   'app.engineMissing': 'Not available in this version yet: {what}.',
+  'app.language': 'Language',
+  'app.language.en': 'English',
+  'app.language.es': 'Español (Spanish)',
   'engine.link': 'opening upload links',
   'engine.upload': 'sending images',
   'engine.validate': 'the identity check',
@@ -162,6 +165,9 @@ export const en = {
   'preview.burnedInConfirm': 'I looked at these pictures and agree to send them as they are',
   'preview.burnedInFlag': 'May have writing in the picture',
   'preview.continue': 'Continue: send',
+  'preview.thumbnail': 'A picture from {label}',
+  'preview.thumbnailLoading': 'Loading the picture…',
+  'preview.noThumbnail': 'This picture cannot be shown here. It can still be sent.',
 
   'upload.title': 'Send the images',
   'upload.ready': 'Ready to send {images} ({size}) in {studies} to {provider}.',
@@ -206,6 +212,37 @@ export const en = {
   'status.ejected': 'The disc was ejected. You can take it out.',
   'status.another': 'Send another disc',
   'status.refresh': 'Check now',
+
+  'portal.started': 'Transfer started.',
+  'portal.startedWith': 'Transfer started: {images} in {studies} ({size}) to send.',
+  'portal.receivingSoFar': 'Receiving images: {received} received so far.',
+  'portal.receiving': 'Receiving images: {received} of {expected}.',
+  'portal.receivedAll': 'All {images} were received.',
+  'portal.receivedPartial':
+    '{received} of {expected} images were received; the sender finished without the others.',
+  'portal.verifying': 'Checking that every image is stored in the hospital’s archive.',
+  'portal.available': 'The images are available to {provider}.',
+  'portal.failedDefault': 'The transfer failed: the portal could not store the images.',
+  'portal.expired':
+    'The upload link expired before the transfer was finished. {kept}{ask} for a new link to send the rest.',
+  'portal.revoked':
+    'The upload link was revoked by the hospital. {kept}{ask} for a new link if you still need to send images.',
+  'portal.askHospital': 'Ask the hospital',
+  'portal.askOrganization': 'Ask {organization}',
+  'portal.kept': 'The {images} already received are kept. ',
+  'portal.state.created': 'started',
+  'portal.state.receiving': 'receiving',
+  'portal.state.received': 'received',
+  'portal.state.verifying': 'checking',
+  'portal.state.available': 'available',
+  'portal.state.failed': 'failed',
+  'portal.state.expired': 'link expired',
+  'portal.state.revoked': 'link revoked',
+
+  'kiosk.reset':
+    'Finished. So that nothing of yours stays on this computer, this screen goes back to the start in {time}.',
+  'kiosk.resetNow': 'Finish now',
+  'kiosk.resetDone': 'Ready for the next person.',
 
   'history.title': 'Past transfers',
   'history.empty': 'No transfers yet.',

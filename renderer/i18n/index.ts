@@ -1,14 +1,34 @@
 /**
  * A small i18n layer: one table per language with the same keys (en.ts), `{name}` parameters,
  * and ICU-style `{count, plural, one {...} other {...}}` through Intl.PluralRules. Dates, numbers
- * and sizes are formatted in the chosen locale. Spanish and the remembered choice: issue 8.
+ * and sizes are formatted in the chosen locale. The user's choice is remembered in localStorage.
  */
 import { en, type MessageKey } from './en.ts';
+import { es } from './es.ts';
 
 export type { MessageKey } from './en.ts';
 export type Messages = Record<MessageKey, string>;
 
-const catalogs: Record<string, Messages> = { en };
+const catalogs: Record<string, Messages> = { en, es };
+
+/** The languages the app offers, in the order the switch lists them. */
+export const LANGUAGES = ['en', 'es'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const STORAGE_KEY = 'ferry.language';
+
+interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+function storage(): KeyValueStorage | undefined {
+  try {
+    return (globalThis as { localStorage?: KeyValueStorage }).localStorage;
+  } catch {
+    return undefined; // storage blocked by the browser's settings
+  }
+}
 
 export type Params = Record<string, string | number>;
 
@@ -26,6 +46,33 @@ export function setLocale(next: string): void {
 
 export function currentLocale(): string {
   return locale;
+}
+
+/** The language of the current locale, one of LANGUAGES. */
+export function currentLanguage(): Language {
+  const base = locale.split('-')[0];
+  return (LANGUAGES as readonly string[]).includes(base ?? '') ? (base as Language) : 'en';
+}
+
+/** The remembered choice, else the system's language (navigator.language). */
+export function initialLocale(systemLocale: string): string {
+  let saved: string | null | undefined;
+  try {
+    saved = storage()?.getItem(STORAGE_KEY);
+  } catch {
+    saved = undefined;
+  }
+  return saved && catalogs[saved] ? saved : systemLocale || 'en';
+}
+
+/** Switches the language and remembers the choice for the next start. */
+export function chooseLanguage(language: Language): void {
+  setLocale(language);
+  try {
+    storage()?.setItem(STORAGE_KEY, language);
+  } catch {
+    // Not remembered when storage is blocked; the switch still applies now.
+  }
 }
 
 const PLURAL = /\{(\w+), plural,((?:\s*(?:=\d+|zero|one|two|few|many|other)\s*\{[^{}]*\})+)\s*\}/gu;
@@ -123,4 +170,95 @@ export function formatPersonName(pn: string): string {
     .join(' ');
   const full = suffix.trim() ? `${text}, ${suffix.trim()}` : text;
   return full === '' ? t('common.unknownName') : full;
+}
+
+const images = (count: string): string => t('common.images', { count: Number(count) });
+const ask = (organization: string): string =>
+  organization === 'the hospital'
+    ? t('portal.askHospital')
+    : t('portal.askOrganization', { organization });
+const kept = (count: string | undefined): string =>
+  count === undefined ? '' : t('portal.kept', { images: images(count) });
+
+/**
+ * The portal's fixed sentences (portal/status.ts) in the chosen language; a sentence that carries
+ * free text from the hospital (a reason) or is not known stays word for word as the portal wrote it.
+ */
+const PORTAL_SENTENCES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^Transfer started\.$/u, () => t('portal.started')],
+  [
+    /^Transfer started: (\d+) images? in (\d+) stud(?:y|ies) \(([^)]*)\) to send\.$/u,
+    (m) =>
+      t('portal.startedWith', {
+        images: images(m[1]!),
+        studies: t('common.studies', { count: Number(m[2]) }),
+        size: m[3]!,
+      }),
+  ],
+  [
+    /^Receiving images: (\d+) received so far\.$/u,
+    (m) => t('portal.receivingSoFar', { received: formatNumber(Number(m[1])) }),
+  ],
+  [
+    /^Receiving images: (\d+) of (\d+)\.$/u,
+    (m) =>
+      t('portal.receiving', {
+        received: formatNumber(Number(m[1])),
+        expected: formatNumber(Number(m[2])),
+      }),
+  ],
+  [
+    /^All (\d+) images? were received\.$/u,
+    (m) => t('portal.receivedAll', { images: images(m[1]!) }),
+  ],
+  [
+    /^(\d+) of (\d+) images were received; the sender finished without the others\.$/u,
+    (m) =>
+      t('portal.receivedPartial', {
+        received: formatNumber(Number(m[1])),
+        expected: formatNumber(Number(m[2])),
+      }),
+  ],
+  [
+    /^Checking that every image is stored in the hospital.s archive\.$/u,
+    () => t('portal.verifying'),
+  ],
+  [/^The images are available to (.+)\.$/u, (m) => t('portal.available', { provider: m[1]! })],
+  [
+    /^The transfer failed: the portal could not store the images\.$/u,
+    () => t('portal.failedDefault'),
+  ],
+  [
+    /^The upload link expired before the transfer was finished\. (?:The (\d+) images? already received are kept\. )?Ask (.+) for a new link to send the rest\.$/u,
+    (m) => t('portal.expired', { kept: kept(m[1]), ask: ask(m[2]!) }),
+  ],
+  [
+    /^The upload link was revoked by the hospital\. (?:The (\d+) images? already received are kept\. )?Ask (.+) for a new link if you still need to send images\.$/u,
+    (m) => t('portal.revoked', { kept: kept(m[1]), ask: ask(m[2]!) }),
+  ],
+];
+
+export function portalSentence(message: string): string {
+  if (currentLanguage() === 'en') return message;
+  for (const [pattern, translate] of PORTAL_SENTENCES) {
+    const match = pattern.exec(message);
+    if (match) return translate(match);
+  }
+  return message;
+}
+
+const PORTAL_STATES = new Set([
+  'created',
+  'receiving',
+  'received',
+  'verifying',
+  'available',
+  'failed',
+  'expired',
+  'revoked',
+]);
+
+/** A transfer state word (history's last status when the portal gave no sentence). */
+export function portalState(state: string): string {
+  return PORTAL_STATES.has(state) ? t(`portal.state.${state}` as MessageKey) : state;
 }

@@ -7,6 +7,7 @@ import {
   formatDateTime,
   formatDicomDate,
   formatPersonName,
+  portalSentence,
   t,
   type MessageKey,
 } from '../i18n/index.ts';
@@ -124,7 +125,7 @@ function LinkDetails({ link }: { link: LinkView }) {
                 >
                   {transfer.transferId}
                 </button>
-                : {transfer.message}
+                : {portalSentence(transfer.message)}
               </li>
             ))}
           </ul>

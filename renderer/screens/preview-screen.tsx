@@ -4,7 +4,7 @@ import { ErrorNotice } from '../components/error-notice.tsx';
 import { PolicySummary } from '../components/policy-summary.tsx';
 import { Screen } from '../components/screen.tsx';
 import { t, type MessageKey } from '../i18n/index.ts';
-import type { ApiErrorBody, PreviewView, SeriesView } from '../types.ts';
+import type { ApiErrorBody, PreviewView, SeriesView, ThumbnailView } from '../types.ts';
 
 const isPreview = (value: PreviewView | ApiErrorBody | undefined): value is PreviewView =>
   value !== undefined && 'attributes' in value;
@@ -16,7 +16,9 @@ export function PreviewScreen() {
   const info = useFlow((s) => s.info);
   const previews = useFlow((s) => s.previews);
   const confirmed = useFlow((s) => s.burnedInConfirmed);
+  const thumbnails = useFlow((s) => s.thumbnails);
   const requested = useRef(new Set<string>());
+  const thumbnailsRequested = useRef(new Set<string>());
   const series: SeriesView[] = (scan?.patients ?? [])
     .flatMap((patient) => patient.studies)
     .filter((study) => selected.includes(study.key))
@@ -33,6 +35,15 @@ export function PreviewScreen() {
       void actions.preview(path);
     }
   }, [wanted]);
+  const seriesUids = series.map((s) => s.seriesInstanceUid).join('\n');
+  useEffect(() => {
+    // One thumbnail per series, rendered in the core's worker pool, never on this thread.
+    for (const uid of seriesUids.split('\n').filter(Boolean)) {
+      if (thumbnailsRequested.current.has(uid)) continue;
+      thumbnailsRequested.current.add(uid);
+      void actions.thumbnail(uid);
+    }
+  }, [seriesUids]);
   if (!scan || !link) return null;
   const blocked = deidentifying && !deidAvailable;
   const flagged = series.filter((s) => {
@@ -63,6 +74,7 @@ export function PreviewScreen() {
           return (
             <li key={item.seriesInstanceUid}>
               <p>{label}</p>
+              <Thumbnail view={thumbnails[item.seriesInstanceUid]} label={label} />
               {deidAvailable && !preview && link.policy.kind === 'none' && (
                 <button type="button" onClick={() => void actions.preview(item.firstPath)}>
                   {t('preview.show', { label })}
@@ -102,6 +114,37 @@ export function PreviewScreen() {
         </button>
       </div>
     </Screen>
+  );
+}
+
+const isThumbnail = (value: ThumbnailView | ApiErrorBody | undefined): value is ThumbnailView =>
+  value !== undefined && 'kind' in value;
+
+/** The series' middle image; a plain sentence when it cannot be shown (it is still sent). */
+function Thumbnail({
+  view,
+  label,
+}: {
+  view: ThumbnailView | ApiErrorBody | undefined;
+  label: string;
+}) {
+  if (view === undefined) return <p className="muted">{t('preview.thumbnailLoading')}</p>;
+  if (isThumbnail(view) && view.kind === 'rendered') {
+    return (
+      <img
+        className="thumbnail"
+        src={view.dataUrl}
+        width={view.width}
+        height={view.height}
+        alt={t('preview.thumbnail', { label })}
+        data-testid="thumbnail"
+      />
+    );
+  }
+  return (
+    <p className="muted" data-testid="no-thumbnail">
+      {t('preview.noThumbnail')}
+    </p>
   );
 }
 

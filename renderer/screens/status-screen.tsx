@@ -1,8 +1,11 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, useFlow } from '../app-state.ts';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { Screen } from '../components/screen.tsx';
-import { formatDateTime, formatNumber, t } from '../i18n/index.ts';
+import { formatDateTime, formatDuration, formatNumber, portalSentence, t } from '../i18n/index.ts';
+
+/** Kiosk: how long a finished transfer stays on screen before the app returns to the start. */
+export const KIOSK_RESET_SECONDS = 60;
 
 export function StatusScreen() {
   const transfer = useFlow((s) => s.transfer);
@@ -15,6 +18,8 @@ export function StatusScreen() {
     if (!transfer) void actions.refreshStatus();
     // Only on opening the step; refreshStatus keeps polling until the status is final.
   }, []);
+  const kiosk = info?.kiosk ?? false;
+  const finished = transfer?.terminal ?? false;
   const onDrive = drives.some((drive) => drive.mountPath === mediaPath);
   return (
     <Screen title={t('status.title')}>
@@ -36,7 +41,7 @@ export function StatusScreen() {
           </dl>
           <p className="help no-print">{t('status.referenceHelp')}</p>
           <p className="status-message" data-state={transfer.state}>
-            <strong>{transfer.message}</strong>
+            <strong>{portalSentence(transfer.message)}</strong>
           </p>
           {transfer.expected && (
             <p>
@@ -50,7 +55,8 @@ export function StatusScreen() {
           <ol className="timeline">
             {transfer.timeline.map((entry) => (
               <li key={`${entry.state}-${entry.at}`} data-state={entry.state}>
-                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> — {entry.message}
+                <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> —{' '}
+                {portalSentence(entry.message)}
               </li>
             ))}
           </ol>
@@ -78,6 +84,27 @@ export function StatusScreen() {
         </button>
       </div>
       {ejected && <p className="notice notice-ok">{t('status.ejected')}</p>}
+      {kiosk && finished && <KioskReset />}
     </Screen>
+  );
+}
+
+/** Kiosk: a visible countdown to the start screen, and a button to go there at once. */
+function KioskReset() {
+  const [left, setLeft] = useState(KIOSK_RESET_SECONDS);
+  useEffect(() => {
+    const timer = setInterval(() => setLeft((n) => Math.max(0, n - 1)), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    if (left === 0) void actions.resetKiosk();
+  }, [left]);
+  return (
+    <div className="notice notice-info no-print" data-testid="kiosk-reset">
+      <p>{t('kiosk.reset', { time: formatDuration(Math.max(left, 1)) })}</p>
+      <button type="button" className="primary" onClick={() => void actions.resetKiosk()}>
+        {t('kiosk.resetNow')}
+      </button>
+    </div>
   );
 }

@@ -164,6 +164,16 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
 
     await page.getByRole('button', { name: 'Continue: preview' }).click();
     await page.getByRole('heading', { name: 'Check what will be sent' }).waitFor();
+    // Each series shows its middle image, rendered by the core's worker pool.
+    await page.getByTestId('thumbnail').first().waitFor();
+    const thumbnail = await page.getByTestId('thumbnail').first().getAttribute('src');
+    expect(thumbnail).toMatch(/^data:image\/png;base64,/u);
+    expect(
+      await page
+        .getByTestId('thumbnail')
+        .first()
+        .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+    ).toBeGreaterThan(0);
     await snap(page, 'success-5-preview');
     await expectAccessible(page, 'preview');
 
@@ -197,6 +207,59 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     await expectAccessible(page, 'history');
     if (orthanc)
       expect((await orthanc.listInstances()).length).toBeGreaterThanOrEqual(disc.instances);
+    expect(problems).toEqual([]);
+  });
+
+  it('switches to Spanish, remembers it, and shows the flow in Spanish', async () => {
+    const { page, problems } = await openApp();
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('es');
+    await page.getByRole('heading', { name: 'Abra su enlace de envío' }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('es');
+    await snap(page, 'spanish-1-link');
+    await expectAccessible(page, 'link in Spanish');
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Abra su enlace de envío' }).waitFor();
+    await page.getByRole('textbox', { name: 'Enlace de envío' }).fill(createLink());
+    await page.getByRole('button', { name: 'Abrir el enlace' }).click();
+    await page.getByRole('heading', { name: 'Quién espera sus imágenes' }).waitFor();
+    await page.getByRole('button', { name: 'Continuar: elegir el disco' }).click();
+    await page.getByRole('heading', { name: 'Elija el disco o la carpeta' }).waitFor();
+    await page.getByRole('button', { name: 'Leer PACS CD' }).click();
+    await page.getByRole('heading', { name: 'Elija qué enviar' }).waitFor();
+    await snap(page, 'spanish-2-studies');
+    await expectAccessible(page, 'studies in Spanish');
+    await page.getByRole('button', { name: 'Continuar: revisar' }).click();
+    await page.getByRole('heading', { name: 'Revise lo que se va a enviar' }).waitFor();
+    await page.getByTestId('thumbnail').first().waitFor();
+    await snap(page, 'spanish-3-preview');
+    await expectAccessible(page, 'preview in Spanish');
+
+    await page.getByRole('combobox', { name: 'Idioma' }).selectOption('en');
+    await page.getByRole('heading', { name: 'Check what will be sent' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('in kiosk mode keeps no history and returns to the start after the transfer', async () => {
+    const { page, problems } = await openApp({ kiosk: true });
+    expect(await page.getByRole('button', { name: 'Past transfers' }).count()).toBe(0);
+    await pasteLink(page, createLink());
+    await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
+    await page.getByRole('button', { name: 'Read PACS CD' }).click();
+    await page.getByRole('button', { name: 'Continue: preview' }).click();
+    await page.getByRole('button', { name: 'Continue: send' }).click();
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await page.getByRole('heading', { name: 'Transfer status' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('kiosk-reset').waitFor({ timeout: 30_000 });
+    await snap(page, 'kiosk-1-status');
+    await expectAccessible(page, 'kiosk status');
+    await page.getByRole('button', { name: 'Finish now' }).click();
+    await page.getByRole('heading', { name: 'Open your upload link' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Upload link' }).inputValue()).toBe('');
+    await snap(page, 'kiosk-2-reset');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Open your upload link' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Past transfers' }).count()).toBe(0);
     expect(problems).toEqual([]);
   });
 

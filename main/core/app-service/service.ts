@@ -14,13 +14,19 @@ import type {
   HostKind,
   LinkView,
   ScanView,
+  ThumbnailView,
   TransferStatusView,
   UploadProgress,
   ValidationView,
 } from '../api.ts';
+import { encodePng } from '../imaging/png.ts';
+import { renderInWorker, type RenderSource } from '../imaging/render-pool.ts';
+import { THUMBNAIL_SIZE } from '../imaging/render.ts';
+import type { RenderResult } from '../imaging/types.ts';
 import { parseUploadLink, type UploadLink } from '../link/link-url.ts';
-import type { ScanResult } from '../media/model.ts';
+import type { MediaInstance, MediaSeries, ScanResult } from '../media/model.ts';
 import { scanMedia, type ScanOptions } from '../media/scan.ts';
+import { fileSource } from '../upload/source.ts';
 import type {
   Engines,
   HeaderCollector,
@@ -46,6 +52,10 @@ export interface AppServiceOptions {
   /** The scanner; injectable so tests can hold a scan open. */
   readonly scan?: (target: string, options: ScanOptions) => Promise<ScanResult>;
   readonly now?: () => Date;
+  /** Front-desk mode: no history kept or listed, the link not remembered (AppInfo.kiosk). */
+  readonly kiosk?: boolean;
+  /** Off-main-thread rendering; injectable so tests can count or replace it. */
+  readonly render?: (source: RenderSource, options: { maxSize: number }) => Promise<RenderResult>;
 }
 
 export interface AppService {
@@ -68,6 +78,8 @@ interface CurrentScan {
   readonly collector?: HeaderCollector;
   result?: ScanResult;
   validation?: ValidationOutcome;
+  /** Thumbnails by series UID, rendered once per scan. */
+  readonly thumbnails?: Map<string, Promise<ThumbnailView>>;
 }
 
 interface CurrentUpload {
@@ -93,13 +105,43 @@ function mismatchedKeys(result: ScanResult, outcome: ValidationOutcome): string[
     .map(({ key }) => key);
 }
 
+/** The series' middle instance by instance number (file order when numbers are missing). */
+export function middleInstance(series: MediaSeries): MediaInstance | undefined {
+  const sorted = [...series.instances].sort(
+    (a, b) =>
+      (a.instanceNumber ?? Number.MAX_SAFE_INTEGER) -
+        (b.instanceNumber ?? Number.MAX_SAFE_INTEGER) || a.path.localeCompare(b.path),
+  );
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** An absolute path for a relative media path, never outside the media root. */
+function insideRoot(root: string, relPath: string): string {
+  const base = path.resolve(root);
+  const full = path.resolve(base, ...relPath.split('/'));
+  if (!full.startsWith(base + path.sep)) throw new Error('path outside the media');
+  return full;
+}
+
 const notAvailable = (what: string): ApiError =>
   new ApiError('not-available', `${what} is not available in this version of Ferry yet.`);
 
 export function createAppService(options: AppServiceOptions): AppService {
-  const { engines, platformServices: platform, history, emit } = options;
+  const { engines, platformServices: platform, emit } = options;
+  const kiosk = options.kiosk ?? false;
+  // Kiosk: nothing of one patient is kept for the next, so transfers are not written down.
+  const history: HistoryStore = kiosk
+    ? { list: async () => [], upsert: async () => {} }
+    : options.history;
   const scan = options.scan ?? scanMedia;
   const now = options.now ?? (() => new Date());
+  const render = options.render ?? renderInWorker;
 
   let openLink: OpenLink | undefined;
   let pendingLink: string | undefined;
@@ -110,6 +152,45 @@ export function createAppService(options: AppServiceOptions): AppService {
   function requireLink(): OpenLink {
     if (!openLink) throw new ApiError('no-link', 'Open your upload link first.');
     return openLink;
+  }
+
+  async function thumbnail(
+    root: string,
+    seriesInstanceUid: string,
+    instance: MediaInstance,
+  ): Promise<ThumbnailView> {
+    const base = { seriesInstanceUid, path: instance.path };
+    let source: RenderSource;
+    const files = fileSource(root);
+    try {
+      // A plain file is read in the worker; a zip entry is inflated here and handed over.
+      source = instance.path.includes('!/')
+        ? {
+            bytes: await readStream(
+              (await files.source({ ...instance, studyInstanceUid: '' })).stream,
+            ),
+          }
+        : { path: insideRoot(root, instance.path) };
+    } catch {
+      return {
+        ...base,
+        kind: 'unrenderable',
+        code: 'malformed',
+        reason: 'the file cannot be read',
+      };
+    } finally {
+      files.close();
+    }
+    const result = await render(source, { maxSize: THUMBNAIL_SIZE });
+    if (result.kind === 'unrenderable') return { ...base, ...result };
+    const png = encodePng(result);
+    return {
+      ...base,
+      kind: 'rendered',
+      dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}`,
+      width: result.width,
+      height: result.height,
+    };
   }
 
   function requireScan(scanId: string): CurrentScan & { result: ScanResult } {
@@ -137,7 +218,7 @@ export function createAppService(options: AppServiceOptions): AppService {
     if (!engines.link) throw notAvailable('Opening upload links');
     const view = await engines.link.resolve(link);
     openLink = { link, view };
-    await platform.secrets.set(LINK_SECRET, `${link.portalUrl}/u/${link.token}`);
+    if (!kiosk) await platform.secrets.set(LINK_SECRET, `${link.portalUrl}/u/${link.token}`);
     return view;
   }
 
@@ -196,6 +277,7 @@ export function createAppService(options: AppServiceOptions): AppService {
           deid: engines.deid !== undefined,
         },
         pendingLink: pendingLink ?? null,
+        kiosk,
       };
       pendingLink = undefined;
       return info;
@@ -341,6 +423,25 @@ export function createAppService(options: AppServiceOptions): AppService {
       if (!engines.deid) throw notAvailable('The before-and-after preview');
       const preview = await engines.deid.previewInstance(result.root, relPath, link.view.policy);
       return { path: relPath, policy: link.view.policy, ...preview };
+    },
+
+    'preview.thumbnail': async ({ scanId, seriesInstanceUid }) => {
+      const scanned = requireScan(scanId);
+      const series = scanned.result.patients
+        .flatMap((patient) => patient.studies)
+        .flatMap((study) => study.series)
+        .find((item) => item.seriesInstanceUid === seriesInstanceUid);
+      const instance = series && middleInstance(series);
+      if (!instance)
+        throw new ApiError('not-found', 'This series is not on the disc that was read.');
+      const cache = scanned.thumbnails ?? new Map<string, Promise<ThumbnailView>>();
+      if (!scanned.thumbnails) Object.assign(scanned, { thumbnails: cache });
+      let pending = cache.get(seriesInstanceUid);
+      if (!pending) {
+        pending = thumbnail(scanned.result.root, seriesInstanceUid, instance);
+        cache.set(seriesInstanceUid, pending);
+      }
+      return pending;
     },
 
     'upload.start': async ({ scanId, studyKeys, burnedInConfirmed, identityConfirmed }) => {
