@@ -1,5 +1,15 @@
 /** The portal's records. Everything here is persisted through the journal (store.ts). */
 
+import type { LinkLimits, TransferManifest, TransferState } from '../main/core/link/model.ts';
+
+// The wire types of docs/upload-link-protocol.md are defined once, beside the client.
+export type {
+  LinkLimits,
+  ManifestStudy,
+  TransferManifest,
+  TransferState,
+} from '../main/core/link/model.ts';
+
 /** A de-identification policy the link asks the app to apply before anything leaves the computer. */
 export type LinkPolicy =
   | { readonly kind: 'none' }
@@ -32,15 +42,6 @@ export const BASIC_PROFILE_OPTIONS = [
 ] as const;
 export type BasicProfileOption = (typeof BASIC_PROFILE_OPTIONS)[number];
 
-export interface LinkLimits {
-  /** Total bytes of DICOM instances the account may hold. */
-  readonly maxBytes: number;
-  /** Total instances the account may hold. */
-  readonly maxInstances: number;
-  /** Largest single HTTP request body; clients batch below this. */
-  readonly maxRequestBytes: number;
-}
-
 export interface UploadAccount {
   readonly id: string;
   readonly createdAt: string;
@@ -67,28 +68,6 @@ export interface UploadLink {
   readonly revokedAt?: string;
   readonly revokedReason?: string;
 }
-
-export interface ManifestStudy {
-  readonly studyInstanceUid: string;
-  readonly instances: number;
-  readonly bytes: number;
-}
-
-export interface TransferManifest {
-  readonly studies: readonly ManifestStudy[];
-  readonly instances: number;
-  readonly bytes: number;
-}
-
-export type TransferState =
-  | 'created'
-  | 'receiving'
-  | 'received'
-  | 'verifying'
-  | 'available'
-  | 'failed'
-  | 'expired'
-  | 'revoked';
 
 export const TERMINAL_STATES: ReadonlySet<TransferState> = new Set([
   'available',

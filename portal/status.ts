@@ -2,40 +2,11 @@
  * The transfer status as the protocol shows it: a timeline of plain sentences the app (and the link's
  * own page) shows word for word. The sentences are made here and only here.
  */
-import type {
-  StoredInstance,
-  TimelineEvent,
-  Transfer,
-  TransferState,
-  UploadAccount,
-} from './model.ts';
+import type { TransferStatus } from '../main/core/link/model.ts';
+import type { StoredInstance, TimelineEvent, Transfer, UploadAccount } from './model.ts';
 import { TERMINAL_STATES } from './model.ts';
 
-export interface TimelineEntry {
-  readonly state: TransferState;
-  readonly at: string;
-  /** For 'receiving': the last arrival. */
-  readonly updatedAt?: string;
-  readonly message: string;
-}
-
-export interface TransferStatus {
-  readonly transferId: string;
-  readonly state: TransferState;
-  readonly terminal: boolean;
-  /** The latest sentence of the timeline. */
-  readonly message: string;
-  readonly received: { readonly instances: number; readonly bytes: number };
-  readonly expected: { readonly instances: number; readonly bytes: number } | null;
-  readonly createdAt: string;
-  readonly timeline: readonly TimelineEntry[];
-  readonly urls: {
-    readonly self: string;
-    readonly instances: string;
-    readonly commit: string;
-    readonly stow: string;
-  };
-}
+export type { TransferStatus } from '../main/core/link/model.ts';
 
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];

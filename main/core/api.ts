@@ -11,6 +11,7 @@
  * relative to the media root appear only where the user chose them.
  */
 import { s, type Infer, type Schema } from './api-schema.ts';
+import type { LinkPolicy } from './link/model.ts';
 
 export type { Schema } from './api-schema.ts';
 
@@ -44,17 +45,8 @@ export interface AppInfo {
   readonly kiosk: boolean;
 }
 
-export type PolicyView =
-  | { readonly kind: 'none' }
-  | {
-      readonly kind: 'basic';
-      readonly options: readonly string[];
-      /** The portal's code for the patient, written as Patient ID and Name instead of theirs. */
-      readonly subjectId?: string;
-    }
-  | { readonly kind: 'reconcile'; readonly mrn: string; readonly issuer?: string }
-  /** A policy this version does not know: nothing is ever sent under it. */
-  | { readonly kind: 'unknown'; readonly name: string };
+/** The link's de-identification policy, as the protocol gives it (main/core/link/model.ts). */
+export type PolicyView = LinkPolicy;
 
 export interface LinkTransferView {
   readonly transferId: string;

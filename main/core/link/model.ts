@@ -1,6 +1,7 @@
 /**
  * What the portal says, as the client reads it (docs/upload-link-protocol.md, protocol version 1).
- * These are the client's own types: main/core never imports the portal's code.
+ * main/core never imports the portal's code; the reference portal imports these wire types
+ * from here, so client and server cannot drift apart.
  */
 
 /** The de-identification the link asks for before anything leaves the computer. */
@@ -19,7 +20,9 @@ export type LinkPolicy =
   | { readonly kind: 'unknown'; readonly name: string };
 
 export interface LinkLimits {
+  /** Total bytes of DICOM instances the account may hold. */
   readonly maxBytes: number;
+  /** Total instances the account may hold. */
   readonly maxInstances: number;
   /** Largest single HTTP request body: batches stay below it. */
   readonly maxRequestBytes: number;
