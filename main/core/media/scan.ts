@@ -42,7 +42,11 @@ export interface ScanOptions {
    * with their files (default true). Off, the scan trusts the DICOMDIR and only checks presence.
    */
   readonly verify?: boolean;
-  /** Files read at once (default 8: discs seek, flash drives and SSDs like parallel reads). */
+  /**
+   * Files in progress at once (default 8). Header reads themselves are synchronous and happen
+   * one after another (see readFileHeadSync); this bounds the asynchronous steps (stat without
+   * verification, zip entries).
+   */
   readonly concurrency?: number;
   /**
    * Called with each instance's parsed header as it is read (validation runs its rules here, so

@@ -156,46 +156,69 @@ describe.skipIf(skipDcmtk)('generated discs', () => {
     return root;
   }
 
+  interface TreeShape {
+    patientId: string;
+    patientName: string;
+    studies: Array<{
+      studyInstanceUid: string;
+      series: Array<{
+        seriesInstanceUid: string;
+        modality: string;
+        sopInstanceUids: string[];
+        bytes: number;
+      }>;
+    }>;
+  }
+
+  /** One order for both sides: patients, studies, series and instances sorted by their keys. */
+  function sortedTree(patients: TreeShape[]): TreeShape[] {
+    const by =
+      <K extends string>(key: K) =>
+      (a: Record<K, string>, b: Record<K, string>) =>
+        a[key].localeCompare(b[key]);
+    return patients
+      .map((patient) => ({
+        ...patient,
+        studies: patient.studies
+          .map((study) => ({
+            ...study,
+            series: study.series
+              .map((series) => ({ ...series, sopInstanceUids: [...series.sopInstanceUids].sort() }))
+              .sort(by('seriesInstanceUid')),
+          }))
+          .sort(by('studyInstanceUid')),
+      }))
+      .sort(by('patientId'));
+  }
+
   function expectSameTree(result: ScanResult): void {
-    const expected = media.patients
-      .map((patient) => ({
-        patientId: patient.patientId,
-        patientName: patient.patientName,
-        studies: patient.studies
-          .map((study) => ({
-            studyInstanceUid: study.studyInstanceUid,
-            series: study.series
-              .map((series) => ({
-                seriesInstanceUid: series.seriesInstanceUid,
-                modality: series.modality,
-                sopInstanceUids: [...series.sopInstanceUids].sort(),
-                bytes: series.bytes,
-              }))
-              .sort((a, b) => a.seriesInstanceUid.localeCompare(b.seriesInstanceUid)),
-          }))
-          .sort((a, b) => a.studyInstanceUid.localeCompare(b.studyInstanceUid)),
-      }))
-      .sort((a, b) => a.patientId.localeCompare(b.patientId));
-    const actual = result.patients
-      .map((patient) => ({
-        patientId: patient.patientId,
-        patientName: patient.patientName,
-        studies: patient.studies
-          .map((study) => ({
-            studyInstanceUid: study.studyInstanceUid,
-            series: study.series
-              .map((series) => ({
-                seriesInstanceUid: series.seriesInstanceUid,
-                modality: series.modality,
-                sopInstanceUids: series.instances.map((i) => i.sopInstanceUid).sort(),
-                bytes: series.bytes,
-              }))
-              .sort((a, b) => a.seriesInstanceUid.localeCompare(b.seriesInstanceUid)),
-          }))
-          .sort((a, b) => a.studyInstanceUid.localeCompare(b.studyInstanceUid)),
-      }))
-      .sort((a, b) => a.patientId.localeCompare(b.patientId));
-    expect(actual).toEqual(expected);
+    const expected = media.patients.map((patient) => ({
+      patientId: patient.patientId,
+      patientName: patient.patientName,
+      studies: patient.studies.map((study) => ({
+        studyInstanceUid: study.studyInstanceUid,
+        series: study.series.map((series) => ({
+          seriesInstanceUid: series.seriesInstanceUid,
+          modality: series.modality,
+          sopInstanceUids: series.sopInstanceUids,
+          bytes: series.bytes,
+        })),
+      })),
+    }));
+    const actual = result.patients.map((patient) => ({
+      patientId: patient.patientId,
+      patientName: patient.patientName,
+      studies: patient.studies.map((study) => ({
+        studyInstanceUid: study.studyInstanceUid,
+        series: study.series.map((series) => ({
+          seriesInstanceUid: series.seriesInstanceUid,
+          modality: series.modality,
+          sopInstanceUids: series.instances.map((instance) => instance.sopInstanceUid),
+          bytes: series.bytes,
+        })),
+      })),
+    }));
+    expect(sortedTree(actual)).toEqual(sortedTree(expected));
   }
 
   it('lists exactly the generated patients, studies, series and instances', async () => {
