@@ -508,7 +508,8 @@ export async function startPortal(options: PortalOptions): Promise<RunningPortal
       return;
     }
     const error = err instanceof PortalError ? err : new PortalError('internal');
-    if (!(err instanceof PortalError)) console.error('portal: unexpected error', err);
+    if (!(err instanceof PortalError))
+      console.error(`portal: unexpected error (${(err as Error).name})`);
     if (error.code === 'too-many-attempts') {
       service.audit.record(
         { action: 'rate-limited', actor: 'anonymous', ip: req.socket.remoteAddress ?? 'unknown' },

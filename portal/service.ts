@@ -556,7 +556,7 @@ export class PortalService {
     } catch (err) {
       if (this.#closed) return;
       if (!(err instanceof ArchiveUnavailableError))
-        console.error(`verification of ${transferId}:`, err);
+        console.error(`verification of ${transferId} failed: ${(err as Error).name}`);
       this.audit.record(
         { action: 'archive-unavailable', actor: 'portal', transferId, code: 'verify' },
         this.now(),

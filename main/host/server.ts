@@ -84,6 +84,13 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+function errorKind(error: unknown): string {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return [typeof name === 'string' ? name : 'Error', typeof code === 'string' ? code : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const token = randomBytes(24).toString('base64url');
   const ownDataDir = options.dataDir === undefined;
@@ -114,7 +121,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
   const dispatch = createDispatch(service.handlers, {
     onUnexpected: (method, error) =>
-      (options.log ?? console.error)(`ferry host: ${method} failed: ${String(error)}`),
+      // Only the error's kind and code: a message from deeper down could carry a path or a value.
+      (options.log ?? console.error)(`ferry host: ${method} failed (${errorKind(error)})`),
   });
   if (options.link) service.openLinkFromOutside(options.link);
 
