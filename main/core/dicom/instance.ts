@@ -1,5 +1,11 @@
 import { Tag, TransferSyntax } from './dictionary.ts';
-import { DicomParseError, parseDicom, type ParsedDicom } from './parse.ts';
+import {
+  DicomParseError,
+  parseDicom,
+  type DicomDataset,
+  type ParsedDicom,
+  type ParseOptions,
+} from './parse.ts';
 import { getInteger, getText, getTexts } from './values.ts';
 
 /** What Ferry needs to know of one instance, read from its header alone. */
@@ -39,7 +45,10 @@ export type HeaderRead =
       readonly headerBytes: number;
       /** Where Pixel Data's value ends, when its length is defined: past the file = truncated. */
       readonly pixelDataEnd?: number;
-      /** The parsed header itself, so validation runs its rules without reading the file again. */
+      /**
+       * The parsed header itself, so validation runs its rules without reading the file again
+       * (read with `headerOnly`, it holds only the attributes of `header`).
+       */
       readonly parsed: ParsedDicom;
     }
   | { readonly kind: 'need-more'; readonly atLeast: number }
@@ -51,61 +60,105 @@ export type HeaderRead =
       readonly offset: number;
     };
 
+/** The attributes headerOf reads (dataset and File Meta Information), for header-only parses. */
+export const headerTags: ReadonlySet<number> = new Set([
+  Tag.MediaStorageSopClassUid,
+  Tag.MediaStorageSopInstanceUid,
+  Tag.TransferSyntaxUid,
+  Tag.SpecificCharacterSet,
+  Tag.SopClassUid,
+  Tag.SopInstanceUid,
+  Tag.StudyDate,
+  Tag.StudyTime,
+  Tag.AccessionNumber,
+  Tag.Modality,
+  Tag.StudyDescription,
+  Tag.SeriesDescription,
+  Tag.PatientName,
+  Tag.PatientId,
+  Tag.PatientBirthDate,
+  Tag.PatientSex,
+  Tag.StudyInstanceUid,
+  Tag.SeriesInstanceUid,
+  Tag.StudyId,
+  Tag.SeriesNumber,
+  Tag.InstanceNumber,
+  Tag.NumberOfFrames,
+]);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+// Plain functions rather than closures inside headerOf: it runs once per file of a scan.
+function textOf(dataset: DicomDataset, tag: number): string {
+  return getText(dataset, tag) ?? '';
+}
+
+function metaTextOf(parsed: ParsedDicom, tag: number): string | undefined {
+  return parsed.meta ? getText(parsed.meta, tag) : undefined;
+}
+
 export function headerOf(parsed: ParsedDicom): InstanceHeader {
   const ds = parsed.dataset;
-  const text = (tag: number): string => getText(ds, tag) ?? '';
-  const metaText = (tag: number): string | undefined =>
-    parsed.meta ? getText(parsed.meta, tag) : undefined;
-  const header: InstanceHeader = {
-    sopClassUid: text(Tag.SopClassUid) || (metaText(Tag.MediaStorageSopClassUid) ?? ''),
-    sopInstanceUid: text(Tag.SopInstanceUid) || (metaText(Tag.MediaStorageSopInstanceUid) ?? ''),
-    studyInstanceUid: text(Tag.StudyInstanceUid),
-    seriesInstanceUid: text(Tag.SeriesInstanceUid),
+  const metaSopInstanceUid = metaTextOf(parsed, Tag.MediaStorageSopInstanceUid);
+  const metaSopClassUid = metaTextOf(parsed, Tag.MediaStorageSopClassUid);
+  const header: Mutable<InstanceHeader> = {
+    sopClassUid: textOf(ds, Tag.SopClassUid) || (metaSopClassUid ?? ''),
+    sopInstanceUid: textOf(ds, Tag.SopInstanceUid) || (metaSopInstanceUid ?? ''),
+    studyInstanceUid: textOf(ds, Tag.StudyInstanceUid),
+    seriesInstanceUid: textOf(ds, Tag.SeriesInstanceUid),
     transferSyntaxUid: parsed.transferSyntaxUid,
-    patientId: text(Tag.PatientId),
-    patientName: text(Tag.PatientName),
-    patientBirthDate: text(Tag.PatientBirthDate),
-    patientSex: text(Tag.PatientSex),
-    modality: text(Tag.Modality),
-    studyDate: text(Tag.StudyDate),
-    studyTime: text(Tag.StudyTime),
-    studyDescription: text(Tag.StudyDescription),
-    studyId: text(Tag.StudyId),
-    seriesDescription: text(Tag.SeriesDescription),
-    accessionNumber: text(Tag.AccessionNumber),
+    patientId: textOf(ds, Tag.PatientId),
+    patientName: textOf(ds, Tag.PatientName),
+    patientBirthDate: textOf(ds, Tag.PatientBirthDate),
+    patientSex: textOf(ds, Tag.PatientSex),
+    modality: textOf(ds, Tag.Modality),
+    studyDate: textOf(ds, Tag.StudyDate),
+    studyTime: textOf(ds, Tag.StudyTime),
+    studyDescription: textOf(ds, Tag.StudyDescription),
+    studyId: textOf(ds, Tag.StudyId),
+    seriesDescription: textOf(ds, Tag.SeriesDescription),
+    accessionNumber: textOf(ds, Tag.AccessionNumber),
     specificCharacterSet: getTexts(ds, Tag.SpecificCharacterSet),
     hasPixelData: parsed.pixelData !== undefined,
     part10: parsed.preamble && parsed.meta !== undefined,
   };
+  // Optional fields are absent, not undefined, when the file has no value.
   const seriesNumber = getInteger(ds, Tag.SeriesNumber);
+  if (seriesNumber !== undefined) header.seriesNumber = seriesNumber;
   const instanceNumber = getInteger(ds, Tag.InstanceNumber);
+  if (instanceNumber !== undefined) header.instanceNumber = instanceNumber;
   const numberOfFrames = getInteger(ds, Tag.NumberOfFrames);
-  const metaSopInstanceUid = metaText(Tag.MediaStorageSopInstanceUid);
-  const metaSopClassUid = metaText(Tag.MediaStorageSopClassUid);
-  return {
-    ...header,
-    ...(seriesNumber !== undefined ? { seriesNumber } : {}),
-    ...(instanceNumber !== undefined ? { instanceNumber } : {}),
-    ...(numberOfFrames !== undefined ? { numberOfFrames } : {}),
-    ...(metaSopInstanceUid !== undefined ? { metaSopInstanceUid } : {}),
-    ...(metaSopClassUid !== undefined ? { metaSopClassUid } : {}),
-  };
+  if (numberOfFrames !== undefined) header.numberOfFrames = numberOfFrames;
+  if (metaSopInstanceUid !== undefined) header.metaSopInstanceUid = metaSopInstanceUid;
+  if (metaSopClassUid !== undefined) header.metaSopClassUid = metaSopClassUid;
+  return header;
 }
 
-/**
- * Parses the header from the start of a file (stops at Pixel Data). `fileSize` tells it whether
- * a short buffer is the whole file (then running out is 'malformed'/truncated) or just the first
- * bytes ('need-more').
- */
-export function readInstanceHeader(
-  bytes: Uint8Array,
-  options: { fileSize?: number } = {},
-): HeaderRead {
+export interface ReadHeaderOptions {
+  /**
+   * Size of the whole file: whether a short buffer is the whole file (then running out is
+   * 'malformed'/truncated) or just its first bytes ('need-more').
+   */
+  readonly fileSize?: number;
+  /**
+   * Keep only the attributes of InstanceHeader in `parsed` (headerTags): every element is still
+   * read and checked and Pixel Data located, but nothing is built for the others. For callers
+   * that use the header alone; rules that look at the whole dataset need the default.
+   */
+  readonly headerOnly?: boolean;
+}
+
+const parseUntilPixelData: ParseOptions = { untilPixelData: true };
+const parseHeaderOnly: ParseOptions = { untilPixelData: true, keepTags: headerTags };
+
+/** Parses the header from the start of a file (stops at Pixel Data). */
+export function readInstanceHeader(bytes: Uint8Array, options: ReadHeaderOptions = {}): HeaderRead {
   try {
-    const parsed = parseDicom(bytes, {
-      untilPixelData: true,
-      ...(options.fileSize !== undefined ? { fileSize: options.fileSize } : {}),
-    });
+    const base = options.headerOnly ? parseHeaderOnly : parseUntilPixelData;
+    const parsed = parseDicom(
+      bytes,
+      options.fileSize !== undefined ? { ...base, fileSize: options.fileSize } : base,
+    );
     const header = headerOf(parsed);
     if (!parsed.meta && !header.sopClassUid && !header.studyInstanceUid && !header.sopInstanceUid) {
       // Bytes that happened to look like an element header: a raw dataset must identify itself.

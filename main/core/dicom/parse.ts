@@ -70,12 +70,39 @@ export interface ParseOptions {
   readonly fileSize?: number;
   /** Sequence nesting bound: deeper is malformed (guards against hostile files). */
   readonly maxDepth?: number;
+  /**
+   * The top-level (and meta) attributes to keep, besides Specific Character Set and Pixel Data.
+   * Every element is still read and checked, but the others are not stored: a caller that needs
+   * a handful of attributes (the media scan) builds nothing for the rest. All are kept when
+   * absent.
+   */
+  readonly keepTags?: ReadonlySet<number>;
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
 const implicitInExplicit = 'element without an explicit VR in an explicit VR dataset';
 const DEFAULT_MAX_DEPTH = 32;
 const emptyCharacterSet: readonly string[] = [];
+
+/**
+ * Explicit VRs by their two bytes, so reading an element builds no string and hashes nothing:
+ * index (first - 'A') * 26 + (second - 'A'); undefined for a pair PS3.5 6.2 does not define.
+ */
+const vrNames: readonly (string | undefined)[] = (() => {
+  const names: (string | undefined)[] = new Array<string | undefined>(26 * 26).fill(undefined);
+  for (const vr of knownVrs) names[vrIndex(vr.charCodeAt(0), vr.charCodeAt(1))] = vr;
+  return names;
+})();
+/** 1 where the VR's explicit encoding has a 32-bit length (PS3.5 Table 7.1-1), by vrIndex. */
+const longLength: Uint8Array = (() => {
+  const flags = new Uint8Array(26 * 26);
+  for (const vr of longLengthVrs) flags[vrIndex(vr.charCodeAt(0), vr.charCodeAt(1))] = 1;
+  return flags;
+})();
+
+function vrIndex(first: number, second: number): number {
+  return (first - 0x41) * 26 + (second - 0x41);
+}
 
 interface Cursor {
   readonly bytes: Uint8Array;
@@ -85,6 +112,7 @@ interface Cursor {
   readonly untilPixelData: boolean;
   readonly partial: boolean;
   readonly maxDepth: number;
+  readonly keepTags: ReadonlySet<number> | undefined;
   pixelData: DicomElement | undefined;
   stopped: boolean;
   readonly anomalies: string[];
@@ -179,16 +207,20 @@ function readDataset(
     let length: number;
     let valueOffset: number;
     const explicit = cursor.explicitVr && tag >>> 16 !== 0xfffe;
-    if (explicit && isUpperAlpha(bytes[pos + 4]) && isUpperAlpha(bytes[pos + 5])) {
-      vr = asciiAt(bytes, pos + 4, 2);
-      if (!knownVrs.has(vr)) {
+    const vrFirst = bytes[pos + 4] as number;
+    const vrSecond = bytes[pos + 5] as number;
+    if (explicit && isUpperAlpha(vrFirst) && isUpperAlpha(vrSecond)) {
+      const index = vrIndex(vrFirst, vrSecond);
+      const known = vrNames[index];
+      if (known === undefined) {
         throw new DicomParseError(
           'malformed',
-          `element at byte ${pos} has an unknown value representation "${vr}"`,
+          `element at byte ${pos} has an unknown value representation "${asciiAt(bytes, pos + 4, 2)}"`,
           pos,
         );
       }
-      if (longLengthVrs.has(vr)) {
+      vr = known;
+      if (longLength[index] === 1) {
         if (pos + 12 > bytes.length) short(cursor, pos, pos + 12, 'an element header');
         length = cursor.view.getUint32(pos + 8, cursor.littleEndian);
         valueOffset = pos + 12;
@@ -279,22 +311,41 @@ function readDataset(
           undefinedLength: false,
           items: sequence.items,
         };
+      } else if (unwanted(cursor, depth, tag)) {
+        // Read and checked, but not asked for: nothing is built for it.
+        pos = valueEnd;
+        continue;
       } else {
         element = { tag, vr, offset: pos, valueOffset, length, undefinedLength: false };
       }
       pos = valueEnd;
     }
     if (isPixelDataTag(tag) && depth === 0) cursor.pixelData = element;
-    elements.set(tag, element);
     if (tag === Tag.SpecificCharacterSet) {
       characterSet = splitCharacterSet(bytes, element);
       dataset.characterSet = characterSet;
     }
+    if (unwanted(cursor, depth, tag)) continue;
+    elements.set(tag, element);
   }
   if (delimiter !== undefined) {
     if (pos >= bytes.length) short(cursor, pos, pos + 8, 'an item without its delimiter');
   }
   return { dataset: finish(cursor, dataset, datasetOffset), end: pos };
+}
+
+/**
+ * A top-level element outside ParseOptions.keepTags. Specific Character Set and Pixel Data are
+ * always kept: the text of the others and the end of the header depend on them.
+ */
+function unwanted(cursor: Cursor, depth: number, tag: number): boolean {
+  return (
+    depth === 0 &&
+    cursor.keepTags !== undefined &&
+    !cursor.keepTags.has(tag) &&
+    tag !== Tag.SpecificCharacterSet &&
+    !isPixelDataTag(tag)
+  );
 }
 
 function finish(
@@ -444,20 +495,26 @@ function tagText(tag: number): string {
   return `(${hex.slice(0, 4)},${hex.slice(4)})`;
 }
 
+/**
+ * `view` may be shared with another cursor on the same start of memory: every read through it
+ * is bounds-checked against `bytes` first, so a longer view reads the same.
+ */
 function makeCursor(
   bytes: Uint8Array,
   littleEndian: boolean,
   explicitVr: boolean,
   options: ParseOptions,
+  view: DataView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
 ): Cursor {
   return {
     bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    view,
     littleEndian,
     explicitVr,
     untilPixelData: options.untilPixelData ?? false,
     partial: options.fileSize !== undefined && options.fileSize > bytes.length,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    keepTags: options.keepTags,
     pixelData: undefined,
     stopped: false,
     anomalies: [],
@@ -465,9 +522,13 @@ function makeCursor(
 }
 
 /** Reads File Meta Information: group 0002, always explicit VR little endian (PS3.10 7.1). */
-function readMeta(bytes: Uint8Array, start: number, options: ParseOptions): ReadResult {
-  const cursor = makeCursor(bytes, true, true, options);
-  const view = cursor.view;
+function readMeta(
+  bytes: Uint8Array,
+  start: number,
+  options: ParseOptions,
+  view: DataView,
+): ReadResult {
+  const cursor = makeCursor(bytes, true, true, options, view);
   let end = start;
   // Walk while the group is 0002, whatever (0002,0000) claims: real files get it wrong.
   while (end + 8 <= bytes.length && view.getUint16(end, true) === 0x0002) {
@@ -479,8 +540,7 @@ function readMeta(bytes: Uint8Array, start: number, options: ParseOptions): Read
       cursor.explicitVr = false;
       continue;
     }
-    const vr = asciiAt(bytes, end + 4, 2);
-    if (longLengthVrs.has(vr)) {
+    if (longLength[vrIndex(vrHigh as number, vrLow as number)] === 1) {
       if (end + 12 > bytes.length) short(cursor, end, end + 12, 'the file meta information');
       end += 12 + view.getUint32(end + 8, true);
     } else {
@@ -490,10 +550,13 @@ function readMeta(bytes: Uint8Array, start: number, options: ParseOptions): Read
   if (end + 8 > bytes.length && end < (options.fileSize ?? bytes.length)) {
     short(cursor, end, end + 8, 'the file meta information');
   }
-  const metaCursor = makeCursor(bytes.subarray(0, end), true, cursor.explicitVr, {
-    ...options,
-    fileSize: undefined,
-  });
+  const metaCursor = makeCursor(
+    bytes.subarray(0, end),
+    true,
+    cursor.explicitVr,
+    { ...options, fileSize: undefined },
+    view,
+  );
   const meta = readDataset(metaCursor, start, end, 0, start, emptyCharacterSet, undefined);
   return {
     dataset: { ...meta.dataset, bytes },
@@ -576,16 +639,18 @@ function inflateDataset(deflated: Uint8Array, partial: boolean): Uint8Array {
  * preamble, and raw datasets without meta information. Throws DicomParseError.
  */
 export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): ParsedDicom {
-  const hasPreamble = bytes.length >= 132 && asciiAt(bytes, 128, 4) === 'DICM';
-  const dicmAtStart = !hasPreamble && bytes.length >= 4 && asciiAt(bytes, 0, 4) === 'DICM';
+  const hasPreamble = bytes.length >= 132 && isDicm(bytes, 128);
+  const dicmAtStart = !hasPreamble && bytes.length >= 4 && isDicm(bytes, 0);
   let meta: DicomDataset | undefined;
   let datasetStart: number;
   let transferSyntaxUid: string | undefined;
   let guessed = false;
+  // One view of the bytes for the meta information and the dataset alike.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   if (hasPreamble || dicmAtStart) {
     const metaStart = hasPreamble ? 132 : 4;
-    const metaResult = readMeta(bytes, metaStart, options);
+    const metaResult = readMeta(bytes, metaStart, options, view);
     meta = metaResult.dataset;
     datasetStart = metaResult.end;
     transferSyntaxUid = metaString(meta, Tag.TransferSyntaxUid);
@@ -602,8 +667,8 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Parse
     }
     datasetStart = 0;
     // A raw dataset may still begin with group 0002 (meta without preamble).
-    if (new DataView(bytes.buffer, bytes.byteOffset).getUint16(0, raw.littleEndian) === 0x0002) {
-      const metaResult = readMeta(bytes, 0, options);
+    if (view.getUint16(0, raw.littleEndian) === 0x0002) {
+      const metaResult = readMeta(bytes, 0, options, view);
       meta = metaResult.dataset;
       datasetStart = metaResult.end;
       transferSyntaxUid = metaString(meta, Tag.TransferSyntaxUid);
@@ -628,7 +693,10 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Parse
       ? { ...options, fileSize: Number.MAX_SAFE_INTEGER }
       : { ...options, fileSize: undefined };
   }
-  const cursor = makeCursor(source, encoding.littleEndian, encoding.explicitVr, parseOptions);
+  const cursor =
+    source === bytes
+      ? makeCursor(source, encoding.littleEndian, encoding.explicitVr, parseOptions, view)
+      : makeCursor(source, encoding.littleEndian, encoding.explicitVr, parseOptions);
   const result = readDataset(cursor, start, source.length, 0, start, emptyCharacterSet, undefined);
   return {
     preamble: hasPreamble,
@@ -640,6 +708,16 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Parse
     headerBytes: encoding.deflated ? bytes.length : result.end,
     anomalies: cursor.anomalies,
   };
+}
+
+/** The four bytes "DICM" at `offset` (PS3.10 7.1). */
+function isDicm(bytes: Uint8Array, offset: number): boolean {
+  return (
+    bytes[offset] === 0x44 &&
+    bytes[offset + 1] === 0x49 &&
+    bytes[offset + 2] === 0x43 &&
+    bytes[offset + 3] === 0x4d
+  );
 }
 
 function rawTransferSyntax(raw: { littleEndian: boolean; explicitVr: boolean }): string {

@@ -55,24 +55,46 @@ export async function readFileHead(path: string): Promise<HeadRead> {
  * The same header-only read with synchronous system calls into a reused buffer: on cached and
  * local media the syscalls take microseconds, and the thread-pool round trips and per-file
  * buffers of the asynchronous path cost more than the reads themselves. The returned views
- * point into `scratch` and are valid only until the next call with the same scratch buffer.
+ * point into `scratch` and are valid only until the next call with the same scratch buffer
+ * (pass a Buffer: text is then sliced from it without a view of its own). With `headerOnly`,
+ * `read.parsed` holds only the header's attributes (see readInstanceHeader).
  * Run it where blocking is acceptable: the CLI, or a worker thread in the app.
+ *
+ * A file that fits in the first read costs open, one read and close: a read of a regular file
+ * that returns less than asked has reached its end, so its size needs no stat. Only when the
+ * header then looks cut short is the end checked with one more read, so a file system that
+ * returns short reads early cannot make a whole file look truncated.
  */
-export function readFileHeadSync(path: string, scratch: Uint8Array): HeadRead {
+export function readFileHeadSync(
+  path: string,
+  scratch: Uint8Array,
+  options: { readonly headerOnly?: boolean } = {},
+): HeadRead {
+  const headerOnly = options.headerOnly ?? false;
   const fd = openSync(path, 'r');
   try {
     let buffer = scratch;
-    let filled = readFully(fd, buffer, 0, Math.min(HEAD_BYTES, buffer.length));
-    // A short first read is the whole file; only longer files need their size asked.
-    let fileSize = filled < Math.min(HEAD_BYTES, buffer.length) ? filled : fstatSync(fd).size;
+    const first = Math.min(HEAD_BYTES, buffer.length);
+    let filled = readSync(fd, buffer, 0, first, 0);
+    let fileSize = filled < first ? filled : fstatSync(fd).size;
+    let endChecked = filled >= first;
     for (;;) {
       const bytes = buffer.subarray(0, filled);
-      const read = readInstanceHeader(bytes, { fileSize: Math.max(fileSize, filled) });
+      const read = readInstanceHeader(bytes, { fileSize: Math.max(fileSize, filled), headerOnly });
+      if (!endChecked && looksCutShort(read, filled)) {
+        endChecked = true;
+        const more = readFully(fd, buffer, filled, first - filled);
+        if (more > 0) {
+          filled += more;
+          fileSize = filled < first ? filled : fstatSync(fd).size;
+          continue;
+        }
+      }
       if (read.kind !== 'need-more' || filled >= fileSize) {
         return { head: bytes.subarray(0, Math.min(filled, 512)), read, size: fileSize };
       }
       const size = nextSize(filled, read.atLeast, fileSize);
-      const grown = new Uint8Array(size);
+      const grown = Buffer.allocUnsafe(size);
       grown.set(buffer.subarray(0, filled));
       buffer = grown;
       const more = readFully(fd, buffer, filled, size - filled);
@@ -81,6 +103,18 @@ export function readFileHeadSync(path: string, scratch: Uint8Array): HeadRead {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** A verdict that depends on the file having ended where the read stopped. */
+function looksCutShort(read: HeaderRead, filled: number): boolean {
+  switch (read.kind) {
+    case 'dicom':
+      return read.pixelDataEnd !== undefined && read.pixelDataEnd > filled;
+    case 'not-dicom':
+      return false;
+    default:
+      return true;
   }
 }
 

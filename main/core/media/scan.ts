@@ -44,8 +44,8 @@ export interface ScanOptions {
   readonly verify?: boolean;
   /**
    * Files in progress at once (default 8). Header reads themselves are synchronous and happen
-   * one after another (see readFileHeadSync); this bounds the asynchronous steps (stat without
-   * verification, zip entries).
+   * one after another (see readFileHeadSync); this bounds the asynchronous step (stat, when
+   * DICOMDIR entries are not verified).
    */
   readonly concurrency?: number;
   /**
@@ -215,33 +215,56 @@ function dicomdirEntries(
   return entries;
 }
 
-function entryFromHeader(header: InstanceHeader, relPath: string, bytes: number): InstanceEntry {
-  const instance: MediaInstance = {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * One copy of each text value that files share (every file of a series repeats its patient,
+ * study and series attributes): the scan's result holds a few strings per file, not twenty,
+ * which is less memory and less for the garbage collector to copy.
+ */
+class SharedText {
+  private readonly values = new Map<string, string>();
+  of(value: string): string {
+    const known = this.values.get(value);
+    if (known !== undefined) return known;
+    this.values.set(value, value);
+    return value;
+  }
+}
+
+function entryFromHeader(
+  header: InstanceHeader,
+  relPath: string,
+  bytes: number,
+  shared: SharedText,
+): InstanceEntry {
+  const instance: Mutable<MediaInstance> = {
     path: relPath,
     bytes,
     sopInstanceUid: header.sopInstanceUid,
-    sopClassUid: header.sopClassUid,
-    transferSyntaxUid: header.transferSyntaxUid,
-    ...(header.instanceNumber !== undefined ? { instanceNumber: header.instanceNumber } : {}),
+    sopClassUid: shared.of(header.sopClassUid),
+    transferSyntaxUid: shared.of(header.transferSyntaxUid),
     source: 'header',
   };
-  return {
-    patientId: header.patientId,
-    patientName: header.patientName,
-    birthDate: header.patientBirthDate,
-    sex: header.patientSex,
-    studyInstanceUid: header.studyInstanceUid,
-    studyDate: header.studyDate,
-    studyTime: header.studyTime,
-    studyDescription: header.studyDescription,
-    accessionNumber: header.accessionNumber,
-    studyId: header.studyId,
-    seriesInstanceUid: header.seriesInstanceUid,
-    modality: header.modality,
-    ...(header.seriesNumber !== undefined ? { seriesNumber: header.seriesNumber } : {}),
-    seriesDescription: header.seriesDescription,
+  if (header.instanceNumber !== undefined) instance.instanceNumber = header.instanceNumber;
+  const entry: Mutable<InstanceEntry> = {
+    patientId: shared.of(header.patientId),
+    patientName: shared.of(header.patientName),
+    birthDate: shared.of(header.patientBirthDate),
+    sex: shared.of(header.patientSex),
+    studyInstanceUid: shared.of(header.studyInstanceUid),
+    studyDate: shared.of(header.studyDate),
+    studyTime: shared.of(header.studyTime),
+    studyDescription: shared.of(header.studyDescription),
+    accessionNumber: shared.of(header.accessionNumber),
+    studyId: shared.of(header.studyId),
+    seriesInstanceUid: shared.of(header.seriesInstanceUid),
+    modality: shared.of(header.modality),
+    seriesDescription: shared.of(header.seriesDescription),
     instance,
   };
+  if (header.seriesNumber !== undefined) entry.seriesNumber = header.seriesNumber;
+  return entry;
 }
 
 /** Names of the identifying attributes on which a DICOMDIR record and its file disagree. */
@@ -258,18 +281,38 @@ function disagreements(record: InstanceEntry, header: InstanceHeader): string[] 
   return differ;
 }
 
+/** An instance's header and its file's size. */
+interface Examined {
+  readonly header: InstanceHeader;
+  readonly size: number;
+}
+
+const ZIP = Symbol('zip');
+
+/** Longest run of synchronous header reads between two turns of the event loop. */
+const TURN_MS = 4;
+
 class Scanner {
   readonly findings: Finding[] = [];
   readonly nonDicom: NonDicomFile[] = [];
   readonly entries: InstanceEntry[] = [];
+  readonly shared = new SharedText();
   /** One read buffer for every header: each is decoded before the next read. */
-  private readonly scratch = new Uint8Array(HEAD_BYTES);
-  private examined = 0;
+  private readonly scratch = Buffer.alloc(HEAD_BYTES);
+  /**
+   * Without a per-instance callback only the header's attributes are kept from each file (every
+   * element is still read and checked); validation's callback gets the whole dataset.
+   */
+  private readonly headerOnly: boolean;
+  /** When the event loop last had a turn during the header reads. */
+  private lastTurn = performance.now();
 
   constructor(
     private readonly root: string,
     private readonly options: ScanOptions,
-  ) {}
+  ) {
+    this.headerOnly = options.onInstanceHeader === undefined;
+  }
 
   emit(event: ScanEvent): void {
     this.options.onEvent?.(event);
@@ -303,12 +346,14 @@ class Scanner {
         );
         continue;
       }
+      // A name from readdir has no separator: joining it to the folder needs no normalising.
+      const absPrefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
       for (const dirent of dirents) {
         const childRel = rel ? `${rel}/${dirent.name}` : dirent.name;
         // Symbolic links to folders are not followed: they can loop.
         if (dirent.isDirectory()) pending.push(childRel);
         else if (dirent.isFile() || dirent.isSymbolicLink()) {
-          files.push({ relPath: childRel, absPath: path.join(this.root, childRel) });
+          files.push({ relPath: childRel, absPath: absPrefix + dirent.name });
         }
       }
       this.emit({ kind: 'progress', phase: 'index', done: files.length, total: 0 });
@@ -317,31 +362,53 @@ class Scanner {
     return files;
   }
 
-  /** Reads a file's header and files it as an instance, a non-DICOM file, or a finding. */
-  async examine(file: FoundFile): Promise<{ header: InstanceHeader; size: number } | undefined> {
-    // The reads are synchronous (see readFileHeadSync): let timers, signals and the UI in
-    // every few files.
-    if (++this.examined % 32 === 0) await yieldToEventLoop();
+  /**
+   * Examines each item's file in order, one after another: the header reads are synchronous
+   * (see readFileHeadSync), so overlapping them would gain nothing, and no promise is made per
+   * file. Timers, signals and the UI get a turn once TURN_MS have passed (a few hundred cached
+   * files, or every file of a slow disc); a zip is read in place when it comes.
+   */
+  async examineEach<T>(
+    items: readonly T[],
+    fileOf: (item: T) => FoundFile,
+    onExamined: (item: T, index: number, found: Examined | undefined) => void,
+  ): Promise<void> {
+    for (let index = 0; index < items.length; index++) {
+      throwIfAborted(this.options.signal);
+      if (performance.now() - this.lastTurn >= TURN_MS) {
+        await yieldToEventLoop();
+        this.lastTurn = performance.now();
+      }
+      const item = items[index] as T;
+      const file = fileOf(item);
+      const found = this.examine(file);
+      if (found === ZIP) {
+        await this.scanZip(file);
+        onExamined(item, index, undefined);
+      } else {
+        onExamined(item, index, found);
+      }
+    }
+  }
+
+  /**
+   * Reads a file's header and files it as an instance, a non-DICOM file, or a finding; a zip is
+   * only recognised here (scanZip reads it).
+   */
+  examine(file: FoundFile): Examined | typeof ZIP | undefined {
     let head: HeadRead;
     try {
-      head = readFileHeadSync(file.absPath, this.scratch);
+      head = readFileHeadSync(file.absPath, this.scratch, { headerOnly: this.headerOnly });
     } catch (error) {
       if (error instanceof DicomParseError) throw error;
       this.findings.push(makeFinding('unreadable-file', [file.relPath], systemErrorDetail(error)));
       return undefined;
     }
-    if (isZip(head.head)) {
-      await this.scanZip(file);
-      return undefined;
-    }
+    if (isZip(head.head)) return ZIP;
     return this.judge(file.relPath, path.posix.basename(file.relPath), head);
   }
 
-  judge(
-    relPath: string,
-    name: string,
-    head: HeadRead,
-  ): { header: InstanceHeader; size: number } | undefined {
+  judge(relPath: string, name: string, head: HeadRead): Examined | undefined {
     const read = head.read;
     if (head.size === 0) {
       this.findings.push(makeFinding('empty-file', [relPath]));
@@ -432,7 +499,9 @@ class Scanner {
           continue;
         }
         const found = this.judge(relPath, name, head);
-        if (found) this.entries.push(entryFromHeader(found.header, relPath, found.size));
+        if (found) {
+          this.entries.push(entryFromHeader(found.header, relPath, found.size, this.shared));
+        }
       }
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
@@ -533,8 +602,6 @@ export async function scanMedia(target: string, options: ScanOptions = {}): Prom
   // 2. Every file on the media.
   scanner.emit({ kind: 'phase', phase: 'index' });
   const files = only ?? (await scanner.walk());
-  const byKey = new Map<string, FoundFile>();
-  for (const file of files) byKey.set(fileIdKey(file.relPath), file);
 
   let dicomdirEntriesAll: DicomdirEntry[] = rootDicomdir ?? [];
   let bases: string[] = rootDicomdir ? [''] : [];
@@ -555,6 +622,10 @@ export async function scanMedia(target: string, options: ScanOptions = {}): Prom
   );
 
   // 3. Referenced files: present? (and, when verifying, does the file agree with its record?)
+  const byKey = new Map<string, FoundFile>();
+  if (dicomdirEntriesAll.length > 0) {
+    for (const file of files) byKey.set(fileIdKey(file.relPath), file);
+  }
   const referenced = new Set<string>();
   const toVerify: Array<{ file: FoundFile; record: DicomdirEntry }> = [];
   const missing: string[] = [];
@@ -588,11 +659,11 @@ export async function scanMedia(target: string, options: ScanOptions = {}): Prom
   };
 
   const verified: InstanceEntry[] = new Array(toVerify.length);
-  await forEachLimit(
-    toVerify,
-    concurrency,
-    async ({ file, record }, index) => {
-      if (!verify) {
+  if (!verify) {
+    await forEachLimit(
+      toVerify,
+      concurrency,
+      async ({ file, record }, index) => {
         try {
           const size = (await stat(file.absPath)).size;
           verified[index] = {
@@ -605,39 +676,47 @@ export async function scanMedia(target: string, options: ScanOptions = {}): Prom
           );
         }
         tick();
-        return;
-      }
-      const found = await scanner.examine(file);
-      if (found) {
-        const differ = disagreements(record.entry, found.header);
-        if (differ.length > 0) {
-          scanner.findings.push(
-            makeFinding('dicomdir-mismatch', [file.relPath], `differs in: ${differ.join(', ')}`),
+      },
+      signal,
+    );
+  } else {
+    await scanner.examineEach(
+      toVerify,
+      (item) => item.file,
+      ({ file, record }, index, found) => {
+        if (found) {
+          const differ = disagreements(record.entry, found.header);
+          if (differ.length > 0) {
+            scanner.findings.push(
+              makeFinding('dicomdir-mismatch', [file.relPath], `differs in: ${differ.join(', ')}`),
+            );
+          }
+          const fromHeader = entryFromHeader(
+            found.header,
+            file.relPath,
+            found.size,
+            scanner.shared,
           );
+          // The file's own header is the truth; the record fills what the header leaves empty.
+          verified[index] = mergeEntries(fromHeader, record.entry);
         }
-        const fromHeader = entryFromHeader(found.header, file.relPath, found.size);
-        // The file's own header is the truth; the record fills what the header leaves empty.
-        verified[index] = mergeEntries(fromHeader, record.entry);
-      }
-      tick();
-    },
-    signal,
-  );
+        tick();
+      },
+    );
+  }
 
   const unreferenced: string[] = [];
   const extra: InstanceEntry[] = [];
-  await forEachLimit(
+  await scanner.examineEach(
     others,
-    concurrency,
-    async (file) => {
-      const found = await scanner.examine(file);
+    (file) => file,
+    (file, _index, found) => {
       if (found) {
-        extra.push(entryFromHeader(found.header, file.relPath, found.size));
+        extra.push(entryFromHeader(found.header, file.relPath, found.size, scanner.shared));
         if (bases.length > 0 && underDicomdir(file.relPath)) unreferenced.push(file.relPath);
       }
       tick();
     },
-    signal,
   );
   unreferenced.sort();
   for (const relPath of unreferenced) {
@@ -652,8 +731,11 @@ export async function scanMedia(target: string, options: ScanOptions = {}): Prom
   return scanner.result(bases.length > 0 ? 'dicomdir' : 'walk', entries);
 }
 
+function pick(a: string, b: string): string {
+  return a !== '' ? a : b;
+}
+
 function mergeEntries(fromHeader: InstanceEntry, fromRecord: InstanceEntry): InstanceEntry {
-  const pick = (a: string, b: string): string => (a !== '' ? a : b);
   const seriesNumber = fromHeader.seriesNumber ?? fromRecord.seriesNumber;
   return {
     ...fromHeader,
