@@ -3,6 +3,8 @@
  * through Table E.1-1 (with the selected options), private attributes through the private rule,
  * and the result is an OutputDataset for the writer plus the list of every change made.
  */
+import { Buffer } from 'node:buffer';
+
 import { attributeName, formatTag, lookupAttribute, Tag } from '../dicom/dictionary.ts';
 import type { DicomDataset, DicomElement } from '../dicom/parse.ts';
 import { getText, getTexts } from '../dicom/values.ts';
@@ -12,6 +14,7 @@ import {
   type OutputDataset,
   type OutputElement,
 } from '../dicom/write.ts';
+import { attributeType, iodOf, isTypeOneSomewhere, type AttributeType } from './attribute-types.ts';
 import { shiftValue } from './dates.ts';
 import {
   methodCodes,
@@ -22,9 +25,10 @@ import {
   type ProfileEntry,
   type ResolvedAction,
 } from './profile.ts';
-import { isSafePrivate } from './safe-private.ts';
+import type { TableOption } from './profile-types.ts';
+import { isSafePrivateValue, safePrivateEntry } from './safe-private.ts';
 import { characterSetVrs, encodeText, TextCleaner } from './text.ts';
-import { UidRemapper } from './uid.ts';
+import { remapperFor, type UidRemapper } from './uid.ts';
 
 export const ferryVersion = '0.1.0';
 
@@ -92,13 +96,16 @@ export type DeidErrorCode =
   | 'bad-policy'
   | 'mask-compressed'
   | 'mask-unsupported'
-  | 'mask-outside';
+  | 'mask-outside'
+  | 'duplicate-instance';
 
 interface Mode {
   /** Inside a sequence under D: free text and dates become dummies, structure stays. */
   readonly dummyText: boolean;
   /** Inside a sequence under C: free text is cleaned. */
   readonly cleanText: boolean;
+  /** The sequence whose item is being read (undefined at the top level): types are per item. */
+  readonly sequenceTag?: number;
 }
 
 const normalMode: Mode = { dummyText: false, cleanText: false };
@@ -160,14 +167,34 @@ function dummyFor(vr: string): Uint8Array {
   }
 }
 
+// Tag texts and names repeat across every instance of a disc: made once per tag.
+const tagTexts = new Map<number, string>();
+const tagNames = new Map<number, string>();
+const maxCachedTags = 8192;
+
 function hexTag(tag: number): string {
-  return formatTag(tag);
+  let text = tagTexts.get(tag);
+  if (text === undefined) {
+    text = formatTag(tag);
+    if (tagTexts.size < maxCachedTags) tagTexts.set(tag, text);
+  }
+  return text;
+}
+
+function nameOf(tag: number): string {
+  let name = tagNames.get(tag);
+  if (name === undefined) {
+    name = attributeName(tag);
+    if (tagNames.size < maxCachedTags) tagNames.set(tag, name);
+  }
+  return name;
 }
 
 function textOf(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return text.replace(/[\0 ]+$/u, '');
+  // Latin-1 maps each byte to the code point of the same value, as the byte loop did.
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0 || bytes[end - 1] === 0x20)) end--;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
 }
 
 const binaryVrs: ReadonlySet<string> = new Set([
@@ -212,12 +239,17 @@ function resolutionText(
   entry: ProfileEntry,
   action: ResolvedAction,
   options: Set<DeidOption>,
+  type: AttributeType | undefined,
 ): string {
-  const fromOption = Object.entries(entry.options).find(
-    ([option, code]) => options.has(option as DeidOption) && code === action,
-  );
-  if (fromOption) return `${fromOption[0]}: ${action}`;
-  return entry.basic === action ? entry.basic : `${entry.basic} -> ${action}`;
+  for (const option in entry.options) {
+    if (options.has(option as DeidOption) && entry.options[option as TableOption] === action) {
+      return `${option}: ${action}`;
+    }
+  }
+  if (entry.basic === action) return entry.basic;
+  // Which type chose among a combined code's actions (docs/deidentification.md).
+  const why = type === undefined ? 'type unknown' : `Type ${type}`;
+  return `${entry.basic} -> ${action} (${why})`;
 }
 
 /** The identifying values of an instance, which "clean" removes from free text. */
@@ -310,6 +342,18 @@ function uidOf(dataset: DicomDataset, tag: number): string {
   return getText(dataset, tag) ?? '';
 }
 
+/** The dataset as it is, for a link that sends identity: only pixel masking changes the file. */
+export function keepDataset(dataset: DicomDataset): TransformResult {
+  return {
+    dataset: { elements: [...copyAll(dataset, true).values()] },
+    changes: [],
+    sopInstanceUid: uidOf(dataset, Tag.SopInstanceUid),
+    sopClassUid: uidOf(dataset, Tag.SopClassUid),
+    studyInstanceUid: uidOf(dataset, Tag.StudyInstanceUid),
+    seriesInstanceUid: uidOf(dataset, Tag.SeriesInstanceUid),
+  };
+}
+
 function reconcile(dataset: DicomDataset, policy: ReconcilePolicy): TransformResult {
   if (!/^[\x20-\x7e]{1,64}$/u.test(policy.patientId) || policy.patientId.includes('\\')) {
     throw new DeidError('bad-policy', 'the hospital MRN must be 1-64 printable ASCII characters');
@@ -371,6 +415,10 @@ class Deidentifier {
   private readonly changes: AttributeChange[] = [];
   private cleaner: TextCleaner | undefined;
   private readonly dateOffset: number;
+  /** The instance's IOD (PS3.3 name), for the combined codes; undefined when not known. */
+  private readonly iod: string | undefined;
+  /** Common Instance Reference present (Referenced Series / Studies Containing Other Referenced Instances Sequence). */
+  private readonly listsReferences: boolean;
 
   constructor(
     private readonly top: DicomDataset,
@@ -388,7 +436,9 @@ class Deidentifier {
         'retain-full-dates and retain-modified-dates exclude each other',
       );
     }
-    this.uids = new UidRemapper(policy.key);
+    this.uids = remapperFor(policy.key);
+    this.iod = iodOf(getText(top, Tag.SopClassUid) ?? '');
+    this.listsReferences = top.elements.has(0x00081115) || top.elements.has(0x00081200);
     const patientKey = `${getText(top, Tag.PatientId) ?? ''}\\${getText(top, Tag.IssuerOfPatientId) ?? ''}\\${
       getText(top, Tag.PatientId) ? '' : (getText(top, Tag.PatientName) ?? '')
     }`;
@@ -427,7 +477,7 @@ class Deidentifier {
       this.changes.push({
         path: hexTag(element.tag),
         tag: hexTag(element.tag),
-        name: attributeName(element.tag),
+        name: nameOf(element.tag),
         action: source ? 'replaced' : 'added',
         rule,
         ...(source ? { before: describe(this.top, source) } : {}),
@@ -501,7 +551,7 @@ class Deidentifier {
     this.changes.push({
       path,
       tag: hexTag(element.tag),
-      name: name ?? attributeName(element.tag),
+      name: name ?? nameOf(element.tag),
       action,
       rule,
       before: describe(dataset, element),
@@ -559,7 +609,7 @@ class Deidentifier {
           privateCreatorElements.push(element);
           continue;
         }
-        const kept = this.privateElement(dataset, element, path, mode, creators);
+        const kept = this.privateElement(dataset, element, path, creators);
         if (kept) {
           out.push(kept);
           keptBlocks.add((group << 8) | (low >>> 8));
@@ -596,7 +646,6 @@ class Deidentifier {
     dataset: DicomDataset,
     element: DicomElement,
     path: string,
-    mode: Mode,
     creators: ReadonlyMap<number, string>,
   ): OutputElement | undefined {
     const group = element.tag >>> 16;
@@ -604,15 +653,17 @@ class Deidentifier {
     const creator = creators.get((group << 8) | block);
     const name = `Private attribute${creator ? ` (${creator})` : ''}`;
     const entry = privateProfileEntry();
-    if (
+    // Matched by the block's Private Creator and the low byte (gggg,xxEE), never the tag.
+    const safe =
       this.options.has('retain-safe-private') &&
       creator !== undefined &&
       group > 0x0008 &&
-      group !== 0xffff &&
-      isSafePrivate(creator, group, element.tag & 0xff)
-    ) {
-      // Safe private values are numbers and codes; sequences still go through the profile.
-      return this.keep(dataset, element, path, mode);
+      group !== 0xffff
+        ? safePrivateEntry(creator, group, element.tag & 0xff)
+        : undefined;
+    if (safe && isSafePrivateValue(safe, dataset, element)) {
+      // Numbers and codes only (safe-private.ts): kept as they are.
+      return copyElement(dataset, element);
     }
     this.record(
       dataset,
@@ -659,7 +710,7 @@ class Deidentifier {
 
   private sequence(element: DicomElement, path: string, mode: Mode): OutputElement {
     const items = (element.items ?? []).map((item, index) =>
-      this.dataset(item, `${path}[${index}].`, mode, false),
+      this.dataset(item, `${path}[${index}].`, { ...mode, sequenceTag: element.tag }, false),
     );
     return { kind: 'sequence', tag: element.tag, items };
   }
@@ -672,8 +723,13 @@ class Deidentifier {
     entry: ProfileEntry,
   ): OutputElement | undefined {
     const isSequence = element.items !== undefined;
-    const action = resolveAction(entry, this.options, isSequence, element.length > 0);
-    const rule = resolutionText(entry, action, this.options);
+    const type = attributeType(this.iod, mode.sequenceTag, element.tag);
+    const action = resolveAction(entry, this.options, isSequence, element.length > 0, {
+      type,
+      typeOneSomewhere: type === undefined && isTypeOneSomewhere(element.tag),
+      listsReferences: this.listsReferences,
+    });
+    const rule = resolutionText(entry, action, this.options, type);
     const vr = outputVr(dataset, element);
     switch (action) {
       case 'K':

@@ -2,6 +2,7 @@
  * PS3.15 Table E.1-1 lookup and the resolution of its action codes (PS3.15 E.1.1, E.3).
  */
 import { profileRows } from './profile.generated.ts';
+import type { AttributeType } from './attribute-types.ts';
 import type { BasicAction, DeidOption, ProfileRow, TableOption } from './profile-types.ts';
 
 export type { BasicAction, DeidOption, TableOption } from './profile-types.ts';
@@ -121,6 +122,19 @@ export function profileTags(): number[] {
 /** Action after options and after choosing among combined codes (see resolveBasic). */
 export type ResolvedAction = 'D' | 'Z' | 'X' | 'K' | 'C' | 'U' | 'U*';
 
+/** What is known of the attribute's type where it stands, for the combined codes. */
+export interface TypeContext {
+  /** Its type in the instance's IOD (or in its sequence item); undefined when unknown. */
+  readonly type: AttributeType | undefined;
+  /** Type 1 in some module of an IOD Ferry knows: decides the unknown case. */
+  readonly typeOneSomewhere: boolean;
+  /**
+   * The instance lists the instances it references (Common Instance Reference, PS3.3 C.12.2):
+   * a removed or emptied sequence of references would leave that list pointing at nothing.
+   */
+  readonly listsReferences?: boolean;
+}
+
 /**
  * Options first (PS3.15 E.3): among the selected options that name the attribute, K (retain)
  * wins over C (clean); otherwise the Basic Profile's action, combined codes resolved.
@@ -130,44 +144,67 @@ export function resolveAction(
   options: ReadonlySet<DeidOption>,
   isSequence: boolean,
   hasValue: boolean,
+  context: TypeContext,
 ): ResolvedAction {
   let optionAction: 'K' | 'C' | undefined;
-  for (const [option, action] of Object.entries(entry.options) as [TableOption, 'K' | 'C'][]) {
-    if (!options.has(option)) continue;
+  for (const option in entry.options) {
+    if (!options.has(option as TableOption)) continue;
+    const action = entry.options[option as TableOption];
     if (action === 'K') return 'K';
     optionAction = action;
   }
   if (optionAction) return optionAction;
-  return resolveBasic(entry.basic, isSequence, hasValue);
+  return resolveBasic(entry.basic, isSequence, hasValue, context);
 }
 
+type Choice = 'X' | 'Z' | 'D' | 'U*';
+
+const choicesOf: Readonly<Record<string, readonly Choice[]>> = {
+  'X/Z': ['X', 'Z'],
+  'X/D': ['X', 'D'],
+  'Z/D': ['Z', 'D'],
+  'X/Z/D': ['X', 'Z', 'D'],
+  'X/Z/U*': ['X', 'Z', 'U*'],
+};
+
 /**
- * Combined codes are chosen by the attribute's type in its IOD (PS3.15 E.1.1). Ferry carries
- * no per-IOD type table, so it takes the choice that is conformant whatever the type:
- * - X/Z -> Z: an empty value satisfies Type 2 and Type 3 (PS3.5 7.4);
- * - X/D, Z/D, X/Z/D -> D for a value that is present (a dummy satisfies Type 1, 2 and 3),
- *   Z when the source value is already empty (it cannot have been a valid Type 1);
- * - for sequences Ferry does not invent dummy items: X/D -> X, Z/D and X/Z/D -> Z; none of
- *   these sequences is Type 1 in the storage IODs;
- * - X/Z/U* on a sequence of references -> U*: keep the items with their UIDs replaced, so a
- *   presentation state or an SR still points at its (de-identified) images.
+ * Combined codes choose by the attribute's type in the IOD (PS3.15 E.1.1): Type 1 -> D (U* for
+ * a sequence of references: its items kept, their UIDs replaced), Type 2 -> Z, Type 3 -> X.
+ * When the code does not offer the type's choice, the nearest one that keeps more is taken
+ * (X/D on Type 2 -> D, Z/D on Type 3 -> Z); X/Z on Type 1 -> Z, all the code allows.
+ *
+ * Type unknown (an IOD or a sequence item Ferry has no table for): the choice that keeps the
+ * file valid whatever the type. X/Z -> Z (an empty value satisfies Types 2 and 3);
+ * X/D, Z/D, X/Z/D -> D when the attribute is Type 1 in some module of the known IODs, else Z;
+ * X/Z/U* -> U* (kept references are valid whatever the type, and carry only new UIDs).
+ *
+ * An instance that lists the instances it references (Common Instance Reference) keeps its
+ * X/Z/U* references (U*) whatever their type: removing them would break that list.
+ *
+ * D on a value that is already empty is Z (it cannot have been a valid Type 1 value).
  */
 export function resolveBasic(
   action: BasicAction,
   isSequence: boolean,
   hasValue: boolean,
+  context: TypeContext,
 ): ResolvedAction {
-  switch (action) {
-    case 'X/Z':
-      return 'Z';
-    case 'X/D':
-      return isSequence ? 'X' : hasValue ? 'D' : 'Z';
-    case 'Z/D':
-    case 'X/Z/D':
-      return isSequence ? 'Z' : hasValue ? 'D' : 'Z';
-    case 'X/Z/U*':
-      return 'U*';
-    default:
-      return action;
+  const choices = choicesOf[action];
+  if (!choices) return action as ResolvedAction;
+  let choice: Choice;
+  const { type } = context;
+  if (action === 'X/Z/U*' && context.listsReferences) {
+    // U* is then what "required to maintain IOD conformance" asks, whatever the type.
+    choice = 'U*';
+  } else if (type === undefined) {
+    if (action === 'X/Z') choice = 'Z';
+    else if (action === 'X/Z/U*') choice = 'U*';
+    else choice = context.typeOneSomewhere ? 'D' : 'Z';
+  } else {
+    const keepMore: readonly Choice[] =
+      type === 1 ? ['D', 'U*', 'Z'] : type === 2 ? ['Z', 'D', 'U*'] : ['X', 'Z', 'D', 'U*'];
+    choice = keepMore.find((candidate) => choices.includes(candidate))!;
   }
+  if (choice === 'D' && !isSequence && !hasValue) return 'Z';
+  return choice;
 }

@@ -39,7 +39,29 @@ export class UidRemapper {
 
   /** A number in [0, modulo) derived from the key and a label: per-patient date offsets. */
   derive(label: string, modulo: number): number {
+    const cacheKey = `derive\0${modulo}\0${label}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached !== undefined) return Number(cached);
     const digest = createHmac('sha256', this.key).update(`derive\0${label}`).digest();
-    return digest.readUInt32BE(0) % modulo;
+    const derived = digest.readUInt32BE(0) % modulo;
+    if (this.cache.size > 100_000) this.cache.clear();
+    this.cache.set(cacheKey, String(derived));
+    return derived;
   }
+}
+
+const remappers = new WeakMap<Uint8Array, UidRemapper>();
+
+/**
+ * The remapper of a key, shared by every instance de-identified under the same key object: the
+ * study, series, frame of reference and patient date offset are computed once per run, not once
+ * per instance. The mapping depends only on the key's bytes, which are never changed in place.
+ */
+export function remapperFor(key: Uint8Array): UidRemapper {
+  let remapper = remappers.get(key);
+  if (!remapper) {
+    remapper = new UidRemapper(key);
+    remappers.set(key, remapper);
+  }
+  return remapper;
 }

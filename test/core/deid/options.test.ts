@@ -46,14 +46,17 @@ const dated = (studyDate: string, patientId = 'ID123456'): Uint8Array =>
   );
 
 describe('combined action codes', () => {
-  it('choose the action valid whatever the type', () => {
-    expect(resolveBasic('X/Z', false, true)).toBe('Z');
-    expect(resolveBasic('X/D', false, true)).toBe('D');
-    expect(resolveBasic('X/D', true, true)).toBe('X');
-    expect(resolveBasic('Z/D', false, false)).toBe('Z');
-    expect(resolveBasic('X/Z/D', false, true)).toBe('D');
-    expect(resolveBasic('X/Z/D', true, true)).toBe('Z');
-    expect(resolveBasic('X/Z/U*', true, true)).toBe('U*');
+  it('choose by type, or the valid-whatever-the-type action when the type is unknown', () => {
+    const unknown = { type: undefined, typeOneSomewhere: false };
+    expect(resolveBasic('X/Z', false, true, unknown)).toBe('Z');
+    expect(resolveBasic('X/D', false, true, { type: 1, typeOneSomewhere: false })).toBe('D');
+    expect(resolveBasic('X/D', true, true, { type: 3, typeOneSomewhere: false })).toBe('X');
+    expect(resolveBasic('Z/D', false, false, { type: 1, typeOneSomewhere: false })).toBe('Z');
+    expect(resolveBasic('X/Z/D', false, true, { type: undefined, typeOneSomewhere: true })).toBe(
+      'D',
+    );
+    expect(resolveBasic('X/Z/D', true, true, unknown)).toBe('Z');
+    expect(resolveBasic('X/Z/U*', true, true, unknown)).toBe('U*');
   });
 });
 
@@ -61,7 +64,7 @@ describe('options', () => {
   it('basic: dates removed or dummy, Longitudinal Temporal Information REMOVED', async () => {
     const { ds } = await run(dated('20200315'), policy([]));
     expect(getText(ds, 0x00080020)).toBe('');
-    expect(getText(ds, 0x0008002a)).toBe('19000101000000');
+    expect(getText(ds, 0x0008002a)).toBeUndefined(); // X/Z/D, Type 3 in the SC Image IOD
     expect(getText(ds, 0x00280303)).toBe('REMOVED');
     expect(getText(ds, 0x00081030)).toBeUndefined();
     expect(getText(ds, 0x00101010)).toBeUndefined();
