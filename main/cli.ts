@@ -1,22 +1,20 @@
 import type { Io } from './commands/io.ts';
 import { processIo } from './commands/io.ts';
-import { runDeidentify } from './commands/deidentify.ts';
-import { runPreview } from './commands/preview.ts';
-import { runScan } from './commands/scan.ts';
-import { runValidate } from './commands/validate.ts';
-import { runStatus } from './commands/status.ts';
-import { runUpload } from './commands/upload.ts';
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
-/** Every `ferry` command; each module parses its own options (docs/cli.md). */
+/**
+ * Every `ferry` command; each module parses its own options (docs/cli.md). A command's module
+ * is loaded when it runs, so one command does not pay for loading every other's (codecs, HTTP).
+ */
 const commands: Record<string, Command> = {
-  scan: runScan,
-  preview: runPreview,
-  deidentify: runDeidentify,
-  validate: runValidate,
-  upload: runUpload,
-  status: runStatus,
+  scan: async (args, io) => (await import('./commands/scan.ts')).runScan(args, io),
+  preview: async (args, io) => (await import('./commands/preview.ts')).runPreview(args, io),
+  deidentify: async (args, io) =>
+    (await import('./commands/deidentify.ts')).runDeidentify(args, io),
+  validate: async (args, io) => (await import('./commands/validate.ts')).runValidate(args, io),
+  upload: async (args, io) => (await import('./commands/upload.ts')).runUpload(args, io),
+  status: async (args, io) => (await import('./commands/status.ts')).runStatus(args, io),
 };
 
 const usage = `Usage: ferry <command> [options]
