@@ -9,6 +9,7 @@ export type {
   TransferManifest,
   TransferState,
 } from '../main/core/link/model.ts';
+export { OPEN_STATES, TERMINAL_STATES } from '../main/core/link/model.ts';
 
 /** A de-identification policy the link asks the app to apply before anything leaves the computer. */
 export type LinkPolicy =
@@ -68,15 +69,6 @@ export interface UploadLink {
   readonly revokedAt?: string;
   readonly revokedReason?: string;
 }
-
-export const TERMINAL_STATES: ReadonlySet<TransferState> = new Set([
-  'available',
-  'failed',
-  'expired',
-  'revoked',
-]);
-/** States in which the transfer still takes images. */
-export const OPEN_STATES: ReadonlySet<TransferState> = new Set(['created', 'receiving']);
 
 export interface TimelineEvent {
   readonly state: TransferState;

@@ -20,7 +20,7 @@ import {
   type UploadLink,
 } from './model.ts';
 import { FailureLimiter } from './rate-limit.ts';
-import { formatBytes } from './status.ts';
+import { formatBytes } from '../main/core/util/format.ts';
 import { PortalStore } from './store.ts';
 import { hashToken, newId, newToken, TOKEN_PATTERN } from './tokens.ts';
 

@@ -2,22 +2,11 @@
  * The transfer status as the protocol shows it: a timeline of plain sentences the app (and the link's
  * own page) shows word for word. The sentences are made here and only here.
  */
-import type { TransferStatus } from '../main/core/link/model.ts';
+import { TERMINAL_STATES, type TransferStatus } from '../main/core/link/model.ts';
+import { formatBytes } from '../main/core/util/format.ts';
 import type { StoredInstance, TimelineEvent, Transfer, UploadAccount } from './model.ts';
-import { TERMINAL_STATES } from './model.ts';
 
 export type { TransferStatus } from '../main/core/link/model.ts';
-
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
 
 function images(n: number): string {
   return n === 1 ? '1 image' : `${n} images`;

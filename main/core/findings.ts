@@ -135,6 +135,31 @@ export const findingCatalog = {
     message:
       'Some standard fields of this image are absent (they may be empty, but should be there). It can still be sent.',
   },
+  'conditional-attribute-missing': {
+    severity: 'warning',
+    message:
+      'Some information this image must carry in its particular case is missing (for example the character set of its accented text). It can still be sent; the receiving system may show it incompletely.',
+  },
+  'attribute-not-allowed': {
+    severity: 'warning',
+    message:
+      'This image carries fields that contradict each other, where the standard allows only one. It can still be sent; the receiving system may show it differently.',
+  },
+  'enumerated-value-invalid': {
+    severity: 'warning',
+    message:
+      'Some coded fields in this image hold a value the standard does not define (for example a sex other than M, F or O). It can still be sent; the receiving system may misread them.',
+  },
+  'sequence-item-invalid': {
+    severity: 'warning',
+    message:
+      'Some details nested inside this file (references to other images, coded terms) are incomplete. It can still be sent; the receiving system may show it incompletely.',
+  },
+  'sr-content-invalid': {
+    severity: 'warning',
+    message:
+      'This report is not put together the standard way (missing headings, values or references). It can still be sent; the receiving system may show it incompletely.',
+  },
   'invalid-value': {
     severity: 'warning',
     message:

@@ -1,7 +1,7 @@
 import type { FindingView } from '../types.ts';
-import { t } from '../i18n/index.ts';
+import { findingMessage, t } from '../i18n/index.ts';
 
-/** Findings in plain words: one line per kind, how many files, the first few names. */
+/** Findings in plain words, in the chosen language: one line per kind, how many files, the first few names. */
 export function FindingList({ findings }: { findings: readonly FindingView[] }) {
   if (findings.length === 0) return <p>{t('studies.noFindings')}</p>;
   return (
@@ -9,7 +9,7 @@ export function FindingList({ findings }: { findings: readonly FindingView[] }) 
       {findings.map((finding) => (
         <li key={finding.code} className={`finding finding-${finding.severity}`}>
           <span className="finding-severity">{t(`studies.severity.${finding.severity}`)}: </span>
-          {finding.message}{' '}
+          {findingMessage(finding)}{' '}
           <span className="muted">({t('studies.findingFiles', { count: finding.count })})</span>
           {finding.paths.length > 0 && (
             <details>

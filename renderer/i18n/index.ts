@@ -3,8 +3,12 @@
  * and ICU-style `{count, plural, one {...} other {...}}` through Intl.PluralRules. Dates, numbers
  * and sizes are formatted in the chosen locale. The user's choice is remembered in localStorage.
  */
+import type { ApiErrorBody, HistoryEntry, ImageRenderView } from '../types.ts';
 import { en, type MessageKey } from './en.ts';
+import { errorsEs } from './errors.es.ts';
 import { es } from './es.ts';
+import { findingsEs } from './findings.es.ts';
+import { imagingEs } from './imaging.es.ts';
 
 export type { MessageKey } from './en.ts';
 export type Messages = Record<MessageKey, string>;
@@ -180,6 +184,19 @@ const ask = (organization: string): string =>
 const kept = (count: string | undefined): string =>
   count === undefined ? '' : t('portal.kept', { images: images(count) });
 
+/** A size as the portal writes it (main/core/util/format.ts: "1.5 MB"), its number in the locale. */
+function portalSize(size: string): string {
+  const match = /^(\d+)(?:\.(\d+))? ([kMGT]?B)$/u.exec(size);
+  if (!match) return size;
+  const digits = match[2]?.length ?? 0;
+  const value = Number(`${match[1]}.${match[2] ?? '0'}`);
+  const number = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(value);
+  return `${number} ${match[3]}`;
+}
+
 /**
  * The portal's fixed sentences (portal/status.ts) in the chosen language; a sentence that carries
  * free text from the hospital (a reason) or is not known stays word for word as the portal wrote it.
@@ -192,7 +209,7 @@ const PORTAL_SENTENCES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
       t('portal.startedWith', {
         images: images(m[1]!),
         studies: t('common.studies', { count: Number(m[2]) }),
-        size: m[3]!,
+        size: portalSize(m[3]!),
       }),
   ],
   [
@@ -247,18 +264,73 @@ export function portalSentence(message: string): string {
   return message;
 }
 
-const PORTAL_STATES = new Set([
-  'created',
-  'receiving',
-  'received',
-  'verifying',
-  'available',
-  'failed',
-  'expired',
-  'revoked',
-]);
-
-/** A transfer state word (history's last status when the portal gave no sentence). */
+/**
+ * A transfer state word (history's last status when the portal gave no sentence): the portal's
+ * state, else the upload's own (sending, done...) while the portal has not named one.
+ */
 export function portalState(state: string): string {
-  return PORTAL_STATES.has(state) ? t(`portal.state.${state}` as MessageKey) : state;
+  for (const key of [`portal.state.${state}`, `upload.state.${state}`]) {
+    if (Object.hasOwn(en, key)) return t(key as MessageKey);
+  }
+  return state;
+}
+
+/**
+ * The core's sentences (findings, errors) in other languages, keyed by code; English is the
+ * core's own sentence, so a code without a translation still shows in plain English.
+ */
+const findingTables: Partial<Record<Language, Readonly<Record<string, string>>>> = {
+  es: findingsEs,
+};
+const errorTables: Partial<Record<Language, Readonly<Record<string, string>>>> = { es: errorsEs };
+
+function coreSentence(
+  tables: Partial<Record<Language, Readonly<Record<string, string>>>>,
+  key: string,
+  english: string,
+  params: Readonly<Record<string, string | number>> = {},
+): string {
+  const language = currentLanguage();
+  const table = language === 'en' ? undefined : tables[language];
+  if (!table || !Object.hasOwn(table, key)) return english;
+  const local: Params = {};
+  for (const [name, value] of Object.entries(params)) {
+    local[name] = typeof value === 'number' ? formatNumber(value) : value;
+  }
+  return interpolate(table[key]!, local);
+}
+
+/** A finding's plain sentence (main/core/findings.ts) in the chosen language. */
+export function findingMessage(finding: {
+  readonly code: string;
+  readonly message: string;
+}): string {
+  return coreSentence(findingTables, finding.code, finding.message);
+}
+
+/**
+ * An error's plain sentence in the chosen language: the app service's by its messageId, the
+ * upload path's by its code (main/core/errors.ts), else the core's English word for word.
+ */
+export function errorMessage(error: ApiErrorBody): string {
+  return coreSentence(errorTables, error.messageId ?? error.code, error.message, error.params);
+}
+
+const imagingTables: Partial<Record<Language, Readonly<Record<string, string>>>> = {
+  es: imagingEs,
+};
+
+/** Why the image view cannot show an image, in the chosen language (the core's words in English). */
+export function unrenderableReason(
+  view: Extract<ImageRenderView, { kind: 'unrenderable' }>,
+): string {
+  if (view.why?.kind === 'error') return errorMessage(view.why.error);
+  if (view.why?.kind === 'imaging') return coreSentence(imagingTables, view.why.code, view.reason);
+  return view.reason;
+}
+
+/** A past transfer's last status: the portal's word, or why the upload stopped, or its state. */
+export function historyStatus(entry: HistoryEntry): string {
+  if (entry.error && entry.error.message === entry.message) return errorMessage(entry.error);
+  return entry.message ? portalSentence(entry.message) : portalState(entry.state);
 }

@@ -1,6 +1,6 @@
 import { actions, useFlow } from '../app-state.ts';
 import { Screen } from '../components/screen.tsx';
-import { formatBytes, formatDateTime, portalSentence, portalState, t } from '../i18n/index.ts';
+import { formatBytes, formatDateTime, historyStatus, t } from '../i18n/index.ts';
 
 export function HistoryScreen() {
   const history = useFlow((s) => s.history);
@@ -32,7 +32,7 @@ export function HistoryScreen() {
                   {t('common.studies', { count: entry.studies })},{' '}
                   {t('common.images', { count: entry.instances })} ({formatBytes(entry.bytes)})
                 </td>
-                <td>{entry.message ? portalSentence(entry.message) : portalState(entry.state)}</td>
+                <td>{historyStatus(entry)}</td>
                 <td>
                   {link && entry.portal === link.portal ? (
                     <button

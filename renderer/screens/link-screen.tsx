@@ -4,6 +4,7 @@ import { ErrorNotice } from '../components/error-notice.tsx';
 import { PolicySummary } from '../components/policy-summary.tsx';
 import { Screen } from '../components/screen.tsx';
 import {
+  errorMessage,
   formatDateTime,
   formatDicomDate,
   formatPersonName,
@@ -72,7 +73,7 @@ function DeadLink({ title, error }: { title: string; error: ApiErrorBody }) {
   return (
     <Screen title={title}>
       <div className="notice notice-error" data-code={error.code}>
-        <p>{error.message}</p>
+        <p>{errorMessage(error)}</p>
       </div>
       <p>{t('link.deadHelp')}</p>
       <button type="button" onClick={() => void actions.forgetLink()}>

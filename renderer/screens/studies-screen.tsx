@@ -2,7 +2,13 @@ import { actions, useFlow } from '../app-state.ts';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { FindingList } from '../components/finding-list.tsx';
 import { Screen } from '../components/screen.tsx';
-import { formatBytes, formatDicomDate, formatPersonName, t } from '../i18n/index.ts';
+import {
+  findingMessage,
+  formatBytes,
+  formatDicomDate,
+  formatPersonName,
+  t,
+} from '../i18n/index.ts';
 import { flaggedSelection } from '../store.ts';
 import type { PatientView } from '../types.ts';
 
@@ -19,6 +25,11 @@ export function StudiesScreen() {
   const expected = link ? formatPersonName(link.patient.name) : '';
   const mismatched = new Set(validation?.identity.mismatchedPatientKeys ?? []);
   const identity = validation?.identity.status;
+  const mismatchSentence = validation?.identity.message;
+  const identityMessage =
+    mismatchSentence === undefined
+      ? undefined
+      : findingMessage({ code: 'patient-mismatch', message: mismatchSentence });
   return (
     <Screen title={t('studies.title')}>
       <p>
@@ -31,8 +42,8 @@ export function StudiesScreen() {
       {validating && <p role="status">{t('studies.checking')}</p>}
       {identity === 'mismatch' && (
         <div className="notice notice-warning" role="alert" data-testid="identity-warning">
-          <p>{validation?.identity.message ?? t('studies.identityMismatch', { expected })}</p>
-          {validation?.identity.message && <p>{t('studies.identityMismatch', { expected })}</p>}
+          {identityMessage && <p>{identityMessage}</p>}
+          <p>{t('studies.identityMismatch', { expected })}</p>
         </div>
       )}
       {identity === 'not-checked' && link && (

@@ -80,7 +80,7 @@ describe("portal's sentences", () => {
     setLocale('es');
     expect(portalSentence('Transfer started.')).toBe('Envío iniciado.');
     expect(portalSentence('Transfer started: 6 images in 1 study (1.2 MB) to send.')).toBe(
-      'Envío iniciado: 6 imágenes en 1 estudio (1.2 MB) por enviar.',
+      'Envío iniciado: 6 imágenes en 1 estudio (1,2 MB) por enviar.',
     );
     expect(portalSentence('Receiving images: 3 of 6.')).toBe('Recibiendo imágenes: 3 de 6.');
     expect(portalSentence('All 6 images were received.')).toBe(

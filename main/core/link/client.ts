@@ -29,6 +29,7 @@ import type {
   TransferState,
   TransferStatus,
 } from './model.ts';
+import { TRANSFER_STATES } from './model.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -234,16 +235,7 @@ function protocolError(detail: string): FerryError {
   return new FerryError('portal-protocol', { detail });
 }
 
-const STATES = new Set<string>([
-  'created',
-  'receiving',
-  'received',
-  'verifying',
-  'available',
-  'failed',
-  'expired',
-  'revoked',
-]);
+const STATES: ReadonlySet<string> = new Set(TRANSFER_STATES);
 
 function text(value: unknown, what: string): string {
   if (typeof value !== 'string') throw protocolError(`${what} is missing`);

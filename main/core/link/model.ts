@@ -55,24 +55,28 @@ export interface LinkInfo {
   readonly transfers: readonly LinkTransferSummary[];
 }
 
-export type TransferState =
-  | 'created'
-  | 'receiving'
-  | 'received'
-  | 'verifying'
-  | 'available'
-  | 'failed'
-  | 'expired'
-  | 'revoked';
+/** Every state a transfer can be in (docs/upload-link-protocol.md, "Transfer status"). */
+export const TRANSFER_STATES = [
+  'created',
+  'receiving',
+  'received',
+  'verifying',
+  'available',
+  'failed',
+  'expired',
+  'revoked',
+] as const;
+export type TransferState = (typeof TRANSFER_STATES)[number];
 
-export const TERMINAL_STATES: ReadonlySet<string> = new Set([
+/** Final: the portal changes nothing any more (the client stops following, the portal stops taking). */
+export const TERMINAL_STATES: ReadonlySet<TransferState> = new Set([
   'available',
   'failed',
   'expired',
   'revoked',
 ]);
 /** States in which a transfer still takes images. */
-export const OPEN_STATES: ReadonlySet<string> = new Set(['created', 'receiving']);
+export const OPEN_STATES: ReadonlySet<TransferState> = new Set(['created', 'receiving']);
 /** Committed, not yet final. */
 export const COMMITTED_STATES: ReadonlySet<string> = new Set([
   'received',

@@ -1,4 +1,5 @@
 import type { Finding } from '../findings.ts';
+import { formatBytes } from '../util/format.ts';
 import type { NonDicomKind, ScanResult, ScanSummary } from './model.ts';
 
 /** The `ferry scan --json` document (docs/cli.md). */
@@ -71,18 +72,6 @@ export function scanToJson(result: ScanResult): ScanJson {
     nonDicomFiles: result.nonDicomFiles.map((file) => ({ ...file })),
     findings: result.findings,
   };
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** DICOM DA (YYYYMMDD) as ISO 8601, or as given when it is not a plain date. */
