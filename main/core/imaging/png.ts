@@ -3,7 +3,10 @@
  * IDAT from node:zlib, IEND. Each row uses the Up filter except the first (None), which
  * compresses medical images well at no cost in code.
  */
-import { crc32, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, crc32, deflate, deflateSync } from 'node:zlib';
+
+const deflateAsync = promisify(deflate);
 
 const signature = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -17,12 +20,15 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodePng(image: {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  pixels: Uint8Array;
-}): Uint8Array {
+export interface PngImage {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly pixels: Uint8Array;
+}
+
+/** The IHDR data and the filtered scanlines (what IDAT compresses). */
+function prepare(image: PngImage): { header: Uint8Array; raw: Uint8Array } {
   const { width, height, channels, pixels } = image;
   if (pixels.length !== width * height * channels)
     throw new Error('pixel count does not match the size');
@@ -47,10 +53,14 @@ export function encodePng(image: {
     const above = y * stride - stride;
     for (let x = 0; x < stride; x++) raw[target + 1 + x] = (row[x]! - pixels[above + x]!) & 0xff;
   }
+  return { header, raw };
+}
+
+function assemble(header: Uint8Array, idat: Uint8Array): Uint8Array {
   const parts = [
     signature,
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', idat),
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -60,4 +70,23 @@ export function encodePng(image: {
     offset += part.length;
   }
   return out;
+}
+
+export function encodePng(image: PngImage): Uint8Array {
+  const { header, raw } = prepare(image);
+  return assemble(header, deflateSync(raw));
+}
+
+/**
+ * The same PNG with the compression on libuv's thread pool, so a large image does not hold the
+ * event loop (the image view encodes up to 2048 x 2048 per window change); `level` trades size
+ * for time (zlib 1-9).
+ */
+export async function encodePngAsync(
+  image: PngImage,
+  options: { level?: number } = {},
+): Promise<Uint8Array> {
+  const { header, raw } = prepare(image);
+  const idat = await deflateAsync(raw, { level: options.level ?? constants.Z_DEFAULT_COMPRESSION });
+  return assemble(header, idat);
 }

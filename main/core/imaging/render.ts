@@ -101,6 +101,8 @@ export function renderDecoded(
   }
   return {
     kind: 'rendered',
+    columns: decoded.columns,
+    rows: decoded.rows,
     width,
     height,
     channels,

@@ -94,6 +94,10 @@ export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
 /** An 8-bit image ready for display or PNG: grey (1 channel) or RGB (3), row-major. */
 export interface RenderedImage {
   readonly kind: 'rendered';
+  /** The image's native size (Columns, Rows), before any downscale. */
+  readonly columns: number;
+  readonly rows: number;
+  /** The rendered size (at most maxSize on the longer side). */
   readonly width: number;
   readonly height: number;
   readonly channels: 1 | 3;

@@ -72,8 +72,32 @@ const PORTAL_CODES: Record<string, FerryErrorCode> = {
   'multipart-malformed': 'portal-busy',
 };
 
-/** Portal sentences shown word for word: they are written for the patient. */
-const SHOW_PORTAL_SENTENCE = new Set<FerryErrorCode>(['over-limit', 'transfer-incomplete']);
+/**
+ * Portal sentences shown word for word: they are written for the patient, and a dead link's says
+ * what the hospital wants done (protocol, "Errors"). Ferry's own sentence stands in when the
+ * portal gives none.
+ */
+const SHOW_PORTAL_SENTENCE = new Set<FerryErrorCode>([
+  'over-limit',
+  'transfer-incomplete',
+  'link-expired',
+  'link-revoked',
+]);
+
+/** Longest portal sentence shown; a longer one is not a sentence for a patient. */
+const MAX_PORTAL_SENTENCE = 600;
+
+/**
+ * The portal's sentence as it may be shown: one line of printable text (control characters and
+ * runs of white space become one space), or undefined when there is nothing sensible to show.
+ */
+export function portalSentence(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  const text = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/gu, ' ').trim();
+  if (text === '' || text.length > MAX_PORTAL_SENTENCE || !/\p{L}/u.test(text)) return undefined;
+  return text;
+}
 
 /**
  * The FerryError for a non-2xx answer: the portal's `{ error: { code, message, retryable } }`
@@ -85,7 +109,7 @@ export function errorForResponse(response: AxiosResponse, what: string): FerryEr
   const body = jsonBody(response) as
     { error?: { code?: unknown; message?: unknown; retryable?: unknown } } | undefined;
   const portalCode = typeof body?.error?.code === 'string' ? body.error.code : undefined;
-  const portalMessage = typeof body?.error?.message === 'string' ? body.error.message : undefined;
+  const portalMessage = portalSentence(body?.error?.message);
   const detail = `${what}: HTTP ${status}${portalCode ? ` ${portalCode}` : ''}`;
   const common = {
     detail,
