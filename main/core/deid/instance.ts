@@ -9,14 +9,14 @@
 import { Buffer } from 'node:buffer';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 
-import { Tag, TransferSyntax } from '../dicom/dictionary.ts';
+import { attributeName, formatTag, Tag, TransferSyntax } from '../dicom/dictionary.ts';
 import {
   DicomParseError,
   parseDicom,
   type DicomElement,
   type ParsedDicom,
 } from '../dicom/parse.ts';
-import { getText } from '../dicom/values.ts';
+import { getInteger, getText } from '../dicom/values.ts';
 import {
   encodeInstance,
   ferryImplementationClassUid,
@@ -25,16 +25,24 @@ import {
   swapInPlace,
   swapUnit,
   type EncodedInstance,
+  type OutputElement,
   type PixelElement,
   type PixelSource,
 } from '../dicom/write.ts';
 import { burnedInFlags, hasOverlays, type BurnedInFlag } from './burned-in.ts';
 import {
   DeidError,
+  keepDataset,
   transformDataset,
   type AttributeChange,
   type IdentityPolicy,
 } from './engine.ts';
+import {
+  encapsulatedInFile,
+  encapsulatedInMemory,
+  maskEncapsulated,
+  type DecodedMask,
+} from './mask-decoded.ts';
 import { MaskApplier, maskRanges, pixelGeometry, type MaskRect } from './mask.ts';
 import { UidRemapper } from './uid.ts';
 
@@ -43,8 +51,13 @@ export type InstanceInput =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
 
 export interface InstanceRequest {
-  /** Rectangles to mask in every frame (Clean Pixel Data). Native pixel data only. */
+  /**
+   * Rectangles to mask in every frame (Clean Pixel Data). Native pixel data is masked while it
+   * streams; compressed pixel data is decoded, masked and sent uncompressed (mask-decoded.ts).
+   */
   readonly masks?: readonly MaskRect[];
+  /** The image size the rectangles were drawn on: an instance of another size is not masked. */
+  readonly maskSize?: { readonly rows: number; readonly columns: number };
 }
 
 export interface DeidentifiedInstance {
@@ -75,18 +88,27 @@ export interface InstancePreview {
 
 const headBytes = 64 * 1024;
 const chunkBytes = 1024 * 1024; // a multiple of 8: byte swapping stays aligned
+/**
+ * Files up to this size are read whole, once: one open and one read per file, the pixel value
+ * passed on as a view of that buffer. Larger files (multi-frame, long cine) are read header
+ * first and their pixel data streamed from the file in chunks, so memory stays bounded.
+ */
+export const wholeFileBytes = 4 * 1024 * 1024;
 const dicomdirSopClass = '1.2.840.10008.1.3.10';
 
 interface LoadedSource {
   readonly parsed: ParsedDicom;
   readonly pixelElement: DicomElement | undefined;
-  readonly pixel: PixelSource | undefined;
+  /** In the file or in memory (decoded frames are made later, by mask-decoded.ts). */
+  readonly pixel: Exclude<PixelSource, { kind: 'frames' }> | undefined;
   readonly path: string | undefined;
   readonly fileSize: number;
 }
 
 async function readAt(handle: FileHandle, length: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(length);
+  // Every byte used is overwritten by the reads below (a short read returns the filled part).
+  // A plain Uint8Array view, not a Buffer: Buffer's slice() would alias instead of copying.
+  const buffer = plainBytes(Buffer.allocUnsafeSlow(length));
   let filled = 0;
   while (filled < length) {
     const { bytesRead } = await handle.read(buffer, filled, length - filled, filled);
@@ -94,6 +116,13 @@ async function readAt(handle: FileHandle, length: number): Promise<Uint8Array> {
     filled += bytesRead;
   }
   return filled < length ? buffer.subarray(0, filled) : buffer;
+}
+
+/** The same memory as a plain Uint8Array (whose slice() copies, unlike Buffer's). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function unreadable(error: unknown): DeidError {
@@ -156,6 +185,15 @@ async function loadFile(path: string): Promise<LoadedSource> {
   const handle = await open(path, 'r');
   try {
     const fileSize = (await handle.stat()).size;
+    if (fileSize <= wholeFileBytes) {
+      const whole = await readAt(handle, fileSize);
+      try {
+        return fullParse(whole, path, fileSize);
+      } catch {
+        // Bytes after the pixel data that are not elements: the header-first path below
+        // drops them (and reports a damaged header as unreadable).
+      }
+    }
     let bytes = await readAt(handle, Math.min(headBytes, fileSize));
     let parsed: ParsedDicom;
     for (;;) {
@@ -217,8 +255,35 @@ async function loadFile(path: string): Promise<LoadedSource> {
 }
 
 async function load(input: InstanceInput): Promise<LoadedSource> {
-  if (input.kind === 'bytes') return fullParse(input.bytes, undefined, input.bytes.length);
+  if (input.kind === 'bytes') {
+    return fullParse(plainBytes(input.bytes), undefined, input.bytes.length);
+  }
   return loadFile(input.path);
+}
+
+/**
+ * Smallest/Largest Image Pixel Value and the series' extremes (Type 3) no longer describe
+ * masked pixels (a black box lies outside them), so they are removed rather than left false.
+ */
+const PIXEL_EXTREMES = [0x00280106, 0x00280107, 0x00280108, 0x00280109];
+
+function withoutPixelExtremes(
+  result: ReturnType<typeof keepDataset>,
+): ReturnType<typeof keepDataset> {
+  const present = result.dataset.elements.filter((e) => PIXEL_EXTREMES.includes(e.tag));
+  if (present.length === 0) return result;
+  const changes: AttributeChange[] = present.map((e) => ({
+    path: formatTag(e.tag),
+    tag: formatTag(e.tag),
+    name: attributeName(e.tag),
+    action: 'removed',
+    rule: 'Ferry: pixel value range no longer true after masking',
+  }));
+  return {
+    ...result,
+    dataset: { elements: result.dataset.elements.filter((e) => !PIXEL_EXTREMES.includes(e.tag)) },
+    changes: [...result.changes, ...changes],
+  };
 }
 
 function metaText(parsed: ParsedDicom, tag: number): string {
@@ -277,28 +342,30 @@ function metaChanges(
   return changes;
 }
 
+const metaNames: Readonly<Record<number, string>> = {
+  [Tag.MediaStorageSopInstanceUid]: 'Media Storage SOP Instance UID',
+  [Tag.TransferSyntaxUid]: 'Transfer Syntax UID',
+  [Tag.ImplementationClassUid]: 'Implementation Class UID',
+  [Tag.ImplementationVersionName]: 'Implementation Version Name',
+  [Tag.SourceApplicationEntityTitle]: 'Source Application Entity Title',
+  0x00020017: 'Sending Application Entity Title',
+  0x00020018: 'Receiving Application Entity Title',
+  0x00020100: 'Private Information Creator UID',
+  0x00020102: 'Private Information',
+};
+
 function metaName(tag: number): string {
-  const names: Record<number, string> = {
-    [Tag.MediaStorageSopInstanceUid]: 'Media Storage SOP Instance UID',
-    [Tag.TransferSyntaxUid]: 'Transfer Syntax UID',
-    [Tag.ImplementationClassUid]: 'Implementation Class UID',
-    [Tag.ImplementationVersionName]: 'Implementation Version Name',
-    [Tag.SourceApplicationEntityTitle]: 'Source Application Entity Title',
-    0x00020017: 'Sending Application Entity Title',
-    0x00020018: 'Receiving Application Entity Title',
-    0x00020100: 'Private Information Creator UID',
-    0x00020102: 'Private Information',
-  };
-  return names[tag] ?? 'File meta element';
+  return metaNames[tag] ?? 'File meta element';
 }
 
 /**
- * De-identifies one instance under the policy. Throws DeidError (stable codes, messages
- * without patient values): a DICOMDIR, an unreadable file, masks on compressed pixel data.
+ * De-identifies one instance under the policy (undefined: a link that sends identity, where
+ * only masking changes the instance). Throws DeidError (stable codes, messages without patient
+ * values): a DICOMDIR, an unreadable file, compressed pixel data that cannot be decoded to mask.
  */
 export async function deidentifyInstance(
   input: InstanceInput,
-  policy: IdentityPolicy,
+  policy: IdentityPolicy | undefined,
   request: InstanceRequest = {},
 ): Promise<DeidentifiedInstance> {
   const source = await load(input);
@@ -319,36 +386,74 @@ export async function deidentifyInstance(
       'this file has no SOP Class or SOP Instance UID, so no archive could store it; it will not be sent',
     );
   }
-  const masks = request.masks ?? [];
+  const size = request.maskSize;
+  const otherSize =
+    size !== undefined &&
+    (getInteger(dataset, Tag.Rows) !== size.rows ||
+      getInteger(dataset, Tag.Columns) !== size.columns);
+  const masks = otherSize ? [] : (request.masks ?? []);
   let applier: (() => MaskApplier) | undefined;
+  let decoded: DecodedMask | undefined;
   if (masks.length > 0) {
     if (!source.pixelElement)
       throw new DeidError('mask-unsupported', 'this instance has no image to mask');
     if (source.pixelElement.undefinedLength) {
-      throw new DeidError(
-        'mask-compressed',
-        'this image is compressed and Ferry cannot mask compressed images yet; it will not be sent unmasked',
-      );
+      // A large file stays on disc: its fragments are read a frame at a time (mask-decoded.ts).
+      const encapsulated =
+        source.path !== undefined && source.pixel?.kind === 'range'
+          ? await encapsulatedInFile(source.path, source.fileSize, parsed)
+          : encapsulatedInMemory(parsed);
+      decoded = await maskEncapsulated(encapsulated, masks);
+    } else {
+      const geometry = pixelGeometry(dataset);
+      const ranges = maskRanges(geometry, masks);
+      applier = () => new MaskApplier(ranges, geometry.fill);
     }
-    const ranges = maskRanges(pixelGeometry(dataset), masks);
-    applier = () => new MaskApplier(ranges);
   }
+  const masked = applier !== undefined || decoded !== undefined;
 
-  const transformed = transformDataset(dataset, policy, { masked: applier !== undefined });
+  let transformed = policy ? transformDataset(dataset, policy, { masked }) : keepDataset(dataset);
+  if (decoded) {
+    const replaced = new Set<number>([
+      ...decoded.removed,
+      ...decoded.elements.map((element) => element.tag),
+    ]);
+    const elements: OutputElement[] = [
+      ...transformed.dataset.elements.filter((element) => !replaced.has(element.tag)),
+      ...decoded.elements,
+    ];
+    transformed = {
+      ...transformed,
+      dataset: { elements },
+      changes: [...transformed.changes, ...decoded.changes],
+    };
+  }
+  if (masked) transformed = withoutPixelExtremes(transformed);
   const sopClassUid = transformed.sopClassUid || metaText(parsed, Tag.MediaStorageSopClassUid);
   let sopInstanceUid = transformed.sopInstanceUid;
   if (!sopInstanceUid) {
     const metaUid = metaText(parsed, Tag.MediaStorageSopInstanceUid);
     sopInstanceUid =
-      policy.kind === 'deidentify' && !policy.options.includes('retain-uids') && metaUid
+      policy?.kind === 'deidentify' && !policy.options.includes('retain-uids') && metaUid
         ? new UidRemapper(policy.key).remap(metaUid)
         : metaUid;
   }
-  const transferSyntaxUid = outputTransferSyntax(parsed.transferSyntaxUid);
+  const transferSyntaxUid = decoded
+    ? TransferSyntax.ExplicitVrLittleEndian
+    : outputTransferSyntax(parsed.transferSyntaxUid);
 
   let pixel: PixelElement | undefined;
   const element = source.pixelElement;
-  if (element && source.pixel) {
+  if (element && decoded) {
+    pixel = {
+      tag: element.tag,
+      vr: decoded.vr,
+      undefinedLength: false,
+      source: { kind: 'frames', frames: decoded.frames },
+      swap: 0,
+      length: decoded.length,
+    };
+  } else if (element && source.pixel) {
     let vr = element.vr;
     if (vr === 'UN' || vr.length !== 2) vr = element.undefinedLength ? 'OB' : 'OW';
     pixel = {
@@ -373,15 +478,17 @@ export async function deidentifyInstance(
     pixel,
   );
   const overlaysKept =
-    policy.kind === 'reconcile' ||
-    (policy.options.includes('clean-graphics') && hasOverlays(dataset));
+    policy === undefined
+      ? hasOverlays(dataset)
+      : policy.kind === 'reconcile' ||
+        (policy.options.includes('clean-graphics') && hasOverlays(dataset));
   const burnedIn = burnedInFlags(dataset, sopClassUid, overlaysKept);
   const path = source.path;
   const fileSize = source.fileSize;
   return {
     changes: [...metaChanges(parsed, sopInstanceUid, transferSyntaxUid), ...transformed.changes],
     burnedIn,
-    masked: applier !== undefined,
+    masked,
     sopClassUid,
     sopInstanceUid,
     studyInstanceUid: transformed.studyInstanceUid,
@@ -407,11 +514,15 @@ async function* streamChunks(
       mask?.apply(chunk, offset);
     };
     const needsCopy = pixel.swap !== 0 || mask !== undefined;
-    if (pixel.source.kind === 'bytes') {
+    if (pixel.source.kind === 'frames') {
+      // Decoded and masked as it streams, one frame at a time (mask-decoded.ts).
+      yield* pixel.source.frames();
+    } else if (pixel.source.kind === 'bytes') {
       const bytes = pixel.source.bytes;
       for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
         const view = bytes.subarray(offset, Math.min(bytes.length, offset + chunkBytes));
-        const chunk = needsCopy ? view.slice() : view;
+        // A copy to swap or mask: the source stays as it was for the next chunks().
+        const chunk = needsCopy ? new Uint8Array(view) : view;
         transform(chunk, offset);
         yield chunk;
       }
@@ -462,7 +573,7 @@ export async function collectBytes(instance: DeidentifiedInstance): Promise<Uint
 /** Preview: every change, the burned-in flags, and the bytes — from deidentifyInstance itself. */
 export async function previewInstance(
   input: InstanceInput,
-  policy: IdentityPolicy,
+  policy: IdentityPolicy | undefined,
   request: InstanceRequest = {},
 ): Promise<InstancePreview> {
   const instance = await deidentifyInstance(input, policy, request);
@@ -476,6 +587,26 @@ export async function previewInstance(
   };
 }
 
+const writeBatchBytes = 8 * 1024 * 1024;
+
+/** Writes every byte of `chunks` at the handle's position (writev; short writes resumed). */
+async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let pending = chunks;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending);
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const chunk of pending) {
+      if (skip >= chunk.length) skip -= chunk.length;
+      else {
+        rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
 /** Writes the instance to `outPath` (via a temporary name: a failure leaves nothing behind). */
 export async function writeInstanceFile(
   instance: DeidentifiedInstance,
@@ -485,13 +616,20 @@ export async function writeInstanceFile(
   const handle = await open(partial, 'w');
   try {
     try {
+      // Chunks are gathered and written with one writev per few MiB: for an image read whole,
+      // the header and the pixel value go to the file in a single system call.
+      let batch: Uint8Array[] = [];
+      let batched = 0;
       for await (const chunk of instance.chunks()) {
-        let written = 0;
-        while (written < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, written, chunk.length - written);
-          written += bytesWritten;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= writeBatchBytes) {
+          await writeAll(handle, batch);
+          batch = [];
+          batched = 0;
         }
       }
+      if (batch.length > 0) await writeAll(handle, batch);
     } finally {
       await handle.close();
     }

@@ -1,7 +1,9 @@
 /**
  * Rectangle masking of native (uncompressed) pixel data (PS3.15 E.3.1 Clean Pixel Data).
- * Masked samples become 0. Works while the pixel value streams: the rectangles become sorted
- * byte ranges of the pixel value, applied to each chunk at its offset.
+ * Masked samples become the value that shows black: 0, or for MONOCHROME1 (where the minimum
+ * shows white, PS3.3 C.7.6.3.1.2) the maximum stored value. Works while the pixel value
+ * streams: the rectangles become sorted byte ranges of the pixel value, applied to each chunk
+ * at its offset.
  */
 import { Tag } from '../dicom/dictionary.ts';
 import type { DicomDataset } from '../dicom/parse.ts';
@@ -14,6 +16,31 @@ export interface MaskRect {
   readonly y: number;
   readonly width: number;
   readonly height: number;
+}
+
+/**
+ * The user's rectangles for one series, drawn on images of `rows` x `columns`: they apply to
+ * every instance of the series with that size (an instance of another size is not masked).
+ */
+export interface SeriesMask {
+  readonly rows: number;
+  readonly columns: number;
+  readonly rects: readonly MaskRect[];
+}
+
+/** Throws `mask-outside` unless every rectangle is whole pixels inside rows x columns. */
+export function checkRects(rects: readonly MaskRect[], rows: number, columns: number): void {
+  for (const rect of rects) {
+    const ok =
+      [rect.x, rect.y, rect.width, rect.height].every(Number.isInteger) &&
+      rect.x >= 0 &&
+      rect.y >= 0 &&
+      rect.width > 0 &&
+      rect.height > 0 &&
+      rect.x + rect.width <= columns &&
+      rect.y + rect.height <= rows;
+    if (!ok) throw new DeidError('mask-outside', 'a mask rectangle lies outside the image');
+  }
 }
 
 /** A mask template: rectangles for a manufacturer's model at an image size. */
@@ -32,6 +59,16 @@ export interface PixelGeometry {
   readonly bytesPerSample: number;
   readonly frames: number;
   readonly planar: boolean;
+  /** The masked sample's bytes, little endian: what shows black (see blackStoredValue). */
+  readonly fill: Uint8Array;
+}
+
+/**
+ * The stored value that shows black in MONOCHROME1: the largest for Bits Stored and Pixel
+ * Representation (2^bits - 1 unsigned, 2^(bits-1) - 1 two's complement).
+ */
+export function blackStoredValue(bitsStored: number, pixelRepresentation: number): number {
+  return pixelRepresentation === 1 ? 2 ** (bitsStored - 1) - 1 : 2 ** bitsStored - 1;
 }
 
 export function pixelGeometry(dataset: DicomDataset): PixelGeometry {
@@ -59,13 +96,28 @@ export function pixelGeometry(dataset: DicomDataset): PixelGeometry {
       'subsampled colour (YBR 4:2:2) cannot be masked yet; it will not be sent unmasked',
     );
   }
+  const bytesPerSample = bitsAllocated / 8;
+  const fill = new Uint8Array(bytesPerSample);
+  if (photometric === 'MONOCHROME1') {
+    const bitsStored = Math.min(
+      getInteger(dataset, Tag.BitsStored) ?? bitsAllocated,
+      bitsAllocated,
+    );
+    const highBit = Math.min(getInteger(dataset, Tag.HighBit) ?? bitsStored - 1, bitsAllocated - 1);
+    const signed = getInteger(dataset, Tag.PixelRepresentation) === 1 ? 1 : 0;
+    // The stored value sits with its top bit at High Bit (PS3.5 8.1.1); the bits above are 0.
+    const shift = Math.max(0, highBit + 1 - bitsStored);
+    const value = BigInt(blackStoredValue(bitsStored, signed)) << BigInt(shift);
+    for (let i = 0; i < bytesPerSample; i++) fill[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+  }
   return {
     rows,
     columns,
     samplesPerPixel,
-    bytesPerSample: bitsAllocated / 8,
+    bytesPerSample,
     frames,
     planar: samplesPerPixel > 1 && getInteger(dataset, 0x00280006) === 1,
+    fill,
   };
 }
 
@@ -95,17 +147,7 @@ export function maskRanges(
   rects: readonly MaskRect[],
 ): Array<[number, number]> {
   const { rows, columns, samplesPerPixel, bytesPerSample, frames, planar } = geometry;
-  for (const rect of rects) {
-    const ok =
-      [rect.x, rect.y, rect.width, rect.height].every(Number.isInteger) &&
-      rect.x >= 0 &&
-      rect.y >= 0 &&
-      rect.width > 0 &&
-      rect.height > 0 &&
-      rect.x + rect.width <= columns &&
-      rect.y + rect.height <= rows;
-    if (!ok) throw new DeidError('mask-outside', 'a mask rectangle lies outside the image');
-  }
+  checkRects(rects, rows, columns);
   const ranges: Array<[number, number]> = [];
   const pixelBytes = samplesPerPixel * bytesPerSample;
   const planeBytes = rows * columns * bytesPerSample;
@@ -135,10 +177,19 @@ export function maskRanges(
   return ranges;
 }
 
-/** Zeroes the parts of `chunk` (at `offset` of the pixel value) that the ranges cover. */
+/**
+ * Fills the parts of `chunk` (at `offset` of the pixel value) that the ranges cover with the
+ * masked sample's bytes (`fill`, one sample; zeros when it is all zero or not given).
+ */
 export class MaskApplier {
   private next = 0;
-  constructor(private readonly ranges: ReadonlyArray<readonly [number, number]>) {}
+  private readonly fill: Uint8Array | undefined;
+  constructor(
+    private readonly ranges: ReadonlyArray<readonly [number, number]>,
+    fill?: Uint8Array,
+  ) {
+    this.fill = fill?.some((byte) => byte !== 0) ? fill : undefined;
+  }
 
   apply(chunk: Uint8Array, offset: number): void {
     const end = offset + chunk.length;
@@ -146,7 +197,16 @@ export class MaskApplier {
     for (let i = this.next; i < this.ranges.length; i++) {
       const [start, stop] = this.ranges[i]!;
       if (start >= end) break;
-      chunk.fill(0, Math.max(start, offset) - offset, Math.min(stop, end) - offset);
+      const from = Math.max(start, offset);
+      const to = Math.min(stop, end);
+      const fill = this.fill;
+      if (!fill) {
+        chunk.fill(0, from - offset, to - offset);
+        continue;
+      }
+      // Ranges start on a sample: the byte at `p` is byte (p - start) % width of the sample.
+      const width = fill.length;
+      for (let p = from; p < to; p++) chunk[p - offset] = fill[(p - start) % width]!;
     }
   }
 }

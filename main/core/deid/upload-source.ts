@@ -21,7 +21,13 @@ import { fileSource, type InstanceSource, type UploadItem } from '../upload/sour
 import { forEachLimit } from '../util/pool.ts';
 import type { BurnedInFlag } from './burned-in.ts';
 import { DeidError, type IdentityPolicy } from './engine.ts';
-import { deidentifyInstance, type DeidentifiedInstance, type InstanceInput } from './instance.ts';
+import {
+  deidentifyInstance,
+  type DeidentifiedInstance,
+  type InstanceInput,
+  type InstanceRequest,
+} from './instance.ts';
+import type { SeriesMask } from './mask.ts';
 import type { DeidOption } from './profile-types.ts';
 
 /** Protocol option names (section 3) -> Ferry's option names (PS3.15 E.3); null: not offered. */
@@ -114,10 +120,16 @@ export interface DeidSourceOptions {
   readonly confirmBurnedIn?: boolean;
   /** Instances read at once while preparing; default 4. */
   readonly concurrency?: number;
+  /**
+   * The user's mask for an instance (by its media path), whatever the policy: under `none` the
+   * masked instances go through this source and the others go as they are.
+   */
+  readonly masksFor?: (relPath: string) => SeriesMask | undefined;
 }
 
 export interface DeidSource {
-  readonly policy: IdentityPolicy;
+  /** Undefined under `none` (a source made only to mask). */
+  readonly policy: IdentityPolicy | undefined;
   /** Reads every selected instance's header once: UIDs and lengths as sent, burned-in flags. */
   prepare(
     items: readonly UploadItem[],
@@ -146,11 +158,20 @@ export class BurnedInRefusal extends Error {
  */
 export function createDeidSource(options: DeidSourceOptions): DeidSource {
   const policy = identityPolicyFor(options.policy, options.key);
-  if (policy === undefined) {
+  if (policy === undefined && options.masksFor === undefined) {
     throw new FerryError('internal', { detail: 'policy none needs no de-identifying source' });
   }
+  const requestFor = (relPath: string): InstanceRequest => {
+    const mask = options.masksFor?.(relPath);
+    return mask && mask.rects.length > 0
+      ? { masks: mask.rects, maskSize: { rows: mask.rows, columns: mask.columns } }
+      : {};
+  };
+  /** Under `none`, an instance without a mask is sent as it is on the media. */
+  const asIs = (relPath: string): boolean =>
+    policy === undefined && requestFor(relPath).masks === undefined;
   const files = fileSource(options.mediaRoot);
-  const deidentifying = policy.kind === 'deidentify';
+  const deidentifying = policy?.kind === 'deidentify';
   /** As-sent SOP Instance UID -> the scan's item (path and original UIDs). */
   const originals = new Map<string, UploadItem>();
 
@@ -167,7 +188,8 @@ export function createDeidSource(options: DeidSourceOptions): DeidSource {
   const deidentify = async (
     item: UploadItem,
     signal?: AbortSignal,
-  ): Promise<DeidentifiedInstance> => deidentifyInstance(await inputOf(item, signal), policy);
+  ): Promise<DeidentifiedInstance> =>
+    deidentifyInstance(await inputOf(item, signal), policy, requestFor(item.path));
 
   return {
     policy,
@@ -180,6 +202,11 @@ export function createDeidSource(options: DeidSourceOptions): DeidSource {
         items,
         options.concurrency ?? 4,
         async (item, index) => {
+          if (asIs(item.path)) {
+            prepared[index] = item;
+            prepareOptions.onProgress?.(++done, items.length);
+            return;
+          }
           let instance: DeidentifiedInstance;
           try {
             instance = await deidentify(item, prepareOptions.signal);
@@ -236,6 +263,7 @@ export function createDeidSource(options: DeidSourceOptions): DeidSource {
       };
     },
     async source(item, signal) {
+      if (!originals.has(item.sopInstanceUid) && asIs(item.path)) return files.source(item, signal);
       const instance = await deidentify(originals.get(item.sopInstanceUid) ?? item, signal);
       // The same key and the same file give the same bytes; anything else means the disc changed.
       if (instance.sopInstanceUid !== item.sopInstanceUid || instance.byteLength !== item.bytes) {

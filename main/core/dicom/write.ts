@@ -38,10 +38,14 @@ export interface OutputDataset {
   readonly elements: readonly OutputElement[];
 }
 
-/** Where the pixel value comes from: a byte range of the source file, or bytes in memory. */
+/**
+ * Where the pixel value comes from: a byte range of the source file, bytes in memory, or chunks
+ * made while it streams (decoded and masked frames; `PixelElement.length` says their total).
+ */
 export type PixelSource =
   | { readonly kind: 'range'; readonly start: number; readonly end: number }
-  | { readonly kind: 'bytes'; readonly bytes: Uint8Array };
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  | { readonly kind: 'frames'; readonly frames: () => AsyncIterable<Uint8Array> };
 
 export interface PixelElement {
   readonly tag: number;

@@ -80,18 +80,35 @@ function startsFrame(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && bytes[4] === 0x6a && bytes[5] === 0x50 && bytes[6] === 0x20;
 }
 
+/** What framing needs of a fragment: where its item starts, its length, its first bytes. */
+export interface FragmentHead {
+  /** Offset of the fragment's Item tag, relative to the first fragment's Item tag. */
+  readonly itemOffset: number;
+  readonly length: number;
+  /** At least its first 8 bytes (fewer when the fragment is shorter). */
+  readonly head: Uint8Array;
+}
+
+/** Which fragments make frame `frame`: their indices, and the frame's length when a table says. */
+export interface FrameFragments {
+  readonly indices: readonly number[];
+  /** From the Extended Offset Table Lengths: the frame ends there (padding follows). */
+  readonly length?: number;
+}
+
 /**
- * The bytes of frame `frame` (0-based) of `numberOfFrames`, or a reason it cannot be found.
- * `markerFramed`: false for RLE, whose fragments carry no start marker (one per frame, A.4.2).
+ * The fragments of frame `frame` (0-based) of `numberOfFrames`, or a reason they cannot be
+ * found. `markerFramed`: false for RLE, whose fragments carry no start marker (one per frame,
+ * A.4.2). Needs only the fragments' heads, so a caller may read the fragments themselves later.
  */
-export function frameBytes(
+export function frameFragments(
   dataset: DicomDataset,
-  encapsulated: EncapsulatedPixelData,
+  basicOffsetTable: readonly number[],
+  fragments: readonly FragmentHead[],
   frame: number,
   numberOfFrames: number,
   markerFramed: boolean,
-): Uint8Array | string {
-  const { fragments, basicOffsetTable } = encapsulated;
+): FrameFragments | string {
   if (fragments.length === 0) return 'the encapsulated pixel data has no fragments';
 
   const extended = dataset.elements.get(ImageTag.ExtendedOffsetTable);
@@ -104,13 +121,13 @@ export function frameBytes(
     const length = Number(lengths.getBigUint64(frame * 8, dataset.littleEndian));
     const first = fragments.findIndex((fragment) => fragment.itemOffset === start);
     if (first >= 0) {
-      const parts: Uint8Array[] = [];
+      const indices: number[] = [];
       let taken = 0;
       for (let i = first; i < fragments.length && taken < length; i++) {
-        parts.push(fragments[i]!.bytes);
-        taken += fragments[i]!.bytes.length;
+        indices.push(i);
+        taken += fragments[i]!.length;
       }
-      return concat(parts).subarray(0, length);
+      return { indices, length };
     }
   }
 
@@ -118,24 +135,58 @@ export function frameBytes(
     const start = basicOffsetTable[frame];
     if (start === undefined) return `the offset table has no entry for frame ${frame + 1}`;
     const next = basicOffsetTable[frame + 1] ?? Number.POSITIVE_INFINITY;
-    const parts = fragments
-      .filter((fragment) => fragment.itemOffset >= start && fragment.itemOffset < next)
-      .map((fragment) => fragment.bytes);
-    if (parts.length > 0) return concat(parts);
+    const indices: number[] = [];
+    for (const [i, fragment] of fragments.entries()) {
+      if (fragment.itemOffset >= start && fragment.itemOffset < next) indices.push(i);
+    }
+    if (indices.length > 0) return { indices };
     // An offset table that points nowhere: fall through to the other rules.
   }
 
-  if (numberOfFrames === 1) return concat(fragments.map((fragment) => fragment.bytes));
-  if (fragments.length === numberOfFrames) return fragments[frame]!.bytes;
+  if (numberOfFrames === 1) return { indices: fragments.map((_, i) => i) };
+  if (fragments.length === numberOfFrames) return { indices: [frame] };
   if (!markerFramed) {
     return `${fragments.length} fragments for ${numberOfFrames} frames and no offset table`;
   }
-  const groups: Uint8Array[][] = [];
-  for (const fragment of fragments) {
-    if (groups.length === 0 || startsFrame(fragment.bytes)) groups.push([]);
-    groups.at(-1)!.push(fragment.bytes);
+  let found = -1;
+  const indices: number[] = [];
+  for (const [i, fragment] of fragments.entries()) {
+    if (i === 0 || startsFrame(fragment.head)) found++;
+    if (found === frame) indices.push(i);
+    else if (found > frame) break;
   }
-  const group = groups[frame];
-  if (!group) return `found ${groups.length} frames in the fragments, not ${numberOfFrames}`;
-  return concat(group);
+  if (indices.length === 0) {
+    return `found ${found + 1} frames in the fragments, not ${numberOfFrames}`;
+  }
+  return { indices };
+}
+
+/**
+ * The bytes of frame `frame` (0-based) of `numberOfFrames`, or a reason it cannot be found.
+ * `markerFramed`: false for RLE, whose fragments carry no start marker (one per frame, A.4.2).
+ */
+export function frameBytes(
+  dataset: DicomDataset,
+  encapsulated: EncapsulatedPixelData,
+  frame: number,
+  numberOfFrames: number,
+  markerFramed: boolean,
+): Uint8Array | string {
+  const { fragments, basicOffsetTable } = encapsulated;
+  const heads = fragments.map((fragment) => ({
+    itemOffset: fragment.itemOffset,
+    length: fragment.bytes.length,
+    head: fragment.bytes,
+  }));
+  const found = frameFragments(
+    dataset,
+    basicOffsetTable,
+    heads,
+    frame,
+    numberOfFrames,
+    markerFramed,
+  );
+  if (typeof found === 'string') return found;
+  const bytes = concat(found.indices.map((i) => fragments[i]!.bytes));
+  return found.length !== undefined ? bytes.subarray(0, found.length) : bytes;
 }
