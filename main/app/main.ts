@@ -10,6 +10,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  Menu,
   powerSaveBlocker,
   protocol,
   safeStorage,
@@ -19,6 +20,7 @@ import {
 import { createDispatch } from '../core/app-service/dispatch.ts';
 import { createDriveSource, watchDrives } from '../core/app-service/drives.ts';
 import { fileHistory } from '../core/app-service/history.ts';
+import { fileMaskTemplates } from '../core/deid/mask-templates.ts';
 import { createEngines, journalKeyFrom } from '../core/app-service/real-engines.ts';
 import { createAppService } from '../core/app-service/service.ts';
 import {
@@ -27,6 +29,7 @@ import {
   securityHeaders,
 } from '../core/app-service/static-files.ts';
 import { findLinkInArgv } from './deep-links.ts';
+import { guardKioskWindow, kioskSettingsFromArgv, kioskWindowOptions } from './kiosk.ts';
 import { APP_HOST, APP_SCHEME, APP_URL, ipcEventSink, isTrustedSender, wireIpc } from './ipc.ts';
 import { powerSaveKeepAwake } from './power.ts';
 import { safeStorageSecretStore } from './secrets.ts';
@@ -59,17 +62,38 @@ if (!app.requestSingleInstanceLock()) {
 
 function start(): void {
   const strings = mainStrings(app.getLocale());
+  // --kiosk: the front desk (kiosk.ts); a bad --kiosk-idle stops here with its sentence.
+  const kiosk = kioskSettingsFromArgv(process.argv);
   const trusted = new Set<number>();
   let window: BrowserWindow | undefined;
   const drives = createDriveSource();
   const userData = app.getPath('userData');
   const secrets = safeStorageSecretStore(safeStorage, path.join(userData, 'secrets.json'));
+  const journalDir = path.join(userData, 'uploads');
   const service = createAppService({
     host: 'electron',
     version: app.getVersion(),
+    kiosk: kiosk.kiosk,
+    ...(kiosk.idleSeconds !== undefined ? { kioskIdleSeconds: kiosk.idleSeconds } : {}),
+    // Journals and kept timelines are the person's: emptied between two people in kiosk mode.
+    sessionDirs: [journalDir],
+    // And whatever the page's engine cached or stored (the language choice stays).
+    onSessionReset: async () => {
+      await session.defaultSession.clearCache();
+      await session.defaultSession.clearStorageData({
+        storages: [
+          'cookies',
+          'filesystem',
+          'indexdb',
+          'shadercache',
+          'serviceworkers',
+          'cachestorage',
+        ],
+      });
+    },
     engines: createEngines({
       upload: {
-        journalDir: path.join(userData, 'uploads'),
+        journalDir,
         journalKey: journalKeyFrom(secrets, path.join(userData, 'journal.key')),
       },
     }),
@@ -89,6 +113,8 @@ function start(): void {
       drives,
     },
     history: fileHistory(path.join(userData, 'history.json')),
+    // Mask templates hold no patient data: kept across people, in kiosk mode too.
+    maskTemplates: fileMaskTemplates(path.join(userData, 'mask-templates.json')),
     emit: ipcEventSink(() => (window && !window.isDestroyed() ? [window.webContents] : [])),
   });
   const dispatch = createDispatch(service.handlers, {
@@ -148,6 +174,8 @@ function start(): void {
       });
     });
     wireIpc(ipcMain, dispatch, (event) => isTrustedSender(event, trusted));
+    // No menu in kiosk mode: its accelerators (reload, developer tools, close) would leave the app.
+    if (kiosk.kiosk) Menu.setApplicationMenu(null);
     const watcher = watchDrives(drives, (list) => service.drivesChanged(list));
     window = createWindow(trusted);
     app.on('window-all-closed', () => {
@@ -166,6 +194,7 @@ function start(): void {
       show: false,
       title: 'DICOM Ferry',
       backgroundColor: '#ffffff',
+      ...(kiosk.kiosk ? kioskWindowOptions() : {}),
       // Written out here, not built elsewhere, so reviewers and electronegativity see them.
       webPreferences: {
         // The preload exposes api.ts only (preload/bridge.ts).
@@ -183,8 +212,24 @@ function start(): void {
         safeDialogs: true,
         spellcheck: false,
         disableBlinkFeatures: 'Auxclick',
+        devTools: !kiosk.kiosk,
       },
     });
+    if (kiosk.kiosk) {
+      guardKioskWindow(win, {
+        platform: process.platform,
+        confirmClose: () =>
+          dialog.showMessageBoxSync(win, {
+            type: 'question',
+            title: strings['kiosk.close.title'],
+            message: strings['kiosk.close.message'],
+            detail: strings['kiosk.close.detail'],
+            buttons: [strings['kiosk.close.stay'], strings['kiosk.close.quit']],
+            defaultId: 0,
+            cancelId: 0,
+          }) === 1,
+      });
+    }
     const id = win.webContents.id;
     trustedIds.add(id);
     win.on('closed', () => trustedIds.delete(id));

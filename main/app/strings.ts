@@ -10,6 +10,12 @@ const en = {
   'leave.stay': 'Keep sending',
   'leave.quit': 'Quit',
   'pick.title': 'Choose the disc or folder with your images',
+  'kiosk.close.title': 'Close DICOM Ferry?',
+  'kiosk.close.message': 'This computer is set up for the front desk. Close DICOM Ferry?',
+  'kiosk.close.detail':
+    'Only staff should close it. The next person then cannot send images until Ferry is started again.',
+  'kiosk.close.stay': 'Keep Ferry open',
+  'kiosk.close.quit': 'Close Ferry',
 } as const;
 
 export type MainStringKey = keyof typeof en;

@@ -1,11 +1,12 @@
 /**
- * `npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk]`: serves the built renderer with the
+ * `npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk [--kiosk-idle SECONDS]]`: serves the built renderer with the
  * real core on loopback and prints the address to open in a browser.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseIdleSeconds } from '../core/app-service/kiosk.ts';
 import { startHost } from './server.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,14 +20,28 @@ export async function main(argv: string[]): Promise<number> {
       data: { type: 'string' },
       renderer: { type: 'string' },
       kiosk: { type: 'boolean' },
+      'kiosk-idle': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk]\n\nServes DICOM Ferry to a browser on this computer only (127.0.0.1) and prints the address to open.\n--kiosk: front-desk mode; no history, and the app returns to the start after each transfer.\n',
+      'Usage: npm run host -- [--link URL] [--port N] [--data DIR] [--kiosk [--kiosk-idle SECONDS]]\n\nServes DICOM Ferry to a browser on this computer only (127.0.0.1) and prints the address to open.\n--kiosk: front-desk mode; no history, nothing of one person kept for the next, and the app returns to the start after each transfer.\n--kiosk-idle: seconds without input before the app offers to return to the start (default 180).\n',
     );
     return 0;
+  }
+  let kioskIdleSeconds: number | undefined;
+  if (values['kiosk-idle'] !== undefined) {
+    if (!values.kiosk) {
+      process.stderr.write('--kiosk-idle only applies with --kiosk.\n');
+      return 2;
+    }
+    try {
+      kioskIdleSeconds = parseIdleSeconds(values['kiosk-idle']);
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      return 2;
+    }
   }
   const rendererDir = path.resolve(values.renderer ?? path.join(root, 'dist', 'renderer'));
   if (!existsSync(path.join(rendererDir, 'index.html'))) {
@@ -41,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(values.data !== undefined ? { dataDir: path.resolve(values.data) } : {}),
     ...(values.link !== undefined ? { link: values.link } : {}),
     ...(values.kiosk ? { kiosk: true } : {}),
+    ...(kioskIdleSeconds !== undefined ? { kioskIdleSeconds } : {}),
   });
   process.stdout.write(
     `DICOM Ferry is running for this computer only. Open this address in a browser:\n\n  ${host.url}\n\nThe address contains a one-time key; do not share it. Press Ctrl+C to stop.\n`,

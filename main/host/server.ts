@@ -28,6 +28,7 @@ import {
   type Engines,
 } from '../core/app-service/engines.ts';
 import { fileHistory } from '../core/app-service/history.ts';
+import { fileMaskTemplates } from '../core/deid/mask-templates.ts';
 import {
   createEngines,
   journalKeyFrom,
@@ -59,6 +60,8 @@ export interface HostOptions {
   readonly log?: (line: string) => void;
   /** Front-desk mode (AppInfo.kiosk). */
   readonly kiosk?: boolean;
+  /** Kiosk: seconds without input before the page offers to return to the start. */
+  readonly kioskIdleSeconds?: number;
 }
 
 export interface RunningHost {
@@ -102,6 +105,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
   const drives = options.drives ?? createDriveSource();
   const secrets = memorySecretStore();
+  const journalDir = path.join(dataDir, 'uploads');
   const service = createAppService({
     host: 'browser-host',
     version: options.version ?? '0.1.0',
@@ -109,15 +113,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       options.engines ??
       createEngines({
         upload: {
-          journalDir: path.join(dataDir, 'uploads'),
+          journalDir,
           journalKey: journalKeyFrom(secrets, path.join(dataDir, 'journal.key')),
           ...(options.uploadTuning ? { tuning: options.uploadTuning } : {}),
         },
       }),
     platformServices: { secrets, keepAwake: noKeepAwake, drives },
     history: fileHistory(path.join(dataDir, 'history.json')),
+    // Mask templates hold no patient data: kept across people, in kiosk mode too.
+    maskTemplates: fileMaskTemplates(path.join(dataDir, 'mask-templates.json')),
     emit: broadcast,
     ...(options.kiosk ? { kiosk: true } : {}),
+    ...(options.kioskIdleSeconds !== undefined
+      ? { kioskIdleSeconds: options.kioskIdleSeconds }
+      : {}),
+    // Journals and kept timelines are the person's: emptied between two people in kiosk mode.
+    sessionDirs: [journalDir],
   });
   const dispatch = createDispatch(service.handlers, {
     onUnexpected: (method, error) =>
