@@ -34,6 +34,16 @@ const sections: BenchSection[] = [
     run: async () => (await import('./preview.ts')).benchPreview(),
   },
   {
+    name: 'image-view',
+    description: 'image view: preview.image first view and window changes vs. in-process render',
+    run: async () => (await import('./image-view.ts')).benchImageView(),
+  },
+  {
+    name: 'mask',
+    description: 'pixel masking: native (streamed) and RLE (decoded) vs. the same without a mask',
+    run: async () => (await import('./mask.ts')).benchMask(),
+  },
+  {
     name: 'upload',
     description:
       'STOW-RS upload engine vs. a minimal streaming sender: 1 GiB and 4 GiB, null sink and Orthanc',

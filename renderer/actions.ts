@@ -1,7 +1,7 @@
 /** What the screens do: call api.ts, put the answers in the store, announce what changed. */
-import type { ScanView, Step, UploadProgress } from './types.ts';
+import type { ApiErrorBody, MaskView, ScanView, Step, UploadProgress } from './types.ts';
 import { call, errorBody, getBridge } from './api-client.ts';
-import { formatNumber, portalSentence, t } from './i18n/index.ts';
+import { currentLanguage, errorMessage, formatNumber, portalSentence, t } from './i18n/index.ts';
 import {
   applyEvent,
   defaultSelection,
@@ -42,7 +42,17 @@ export function createActions(store: Store) {
       set((s) => applyEvent(s, 'scan.studyList', p));
       store.announce(t('media.studyListReady'));
     });
-    bridge.on('drives.changed', (p) => set((s) => applyEvent(s, 'drives.changed', p)));
+    bridge.on('drives.changed', (p) => {
+      const { info, mediaPath, drives, upload } = get();
+      const wasThere = drives.some((drive) => drive.mountPath === mediaPath);
+      set((s) => applyEvent(s, 'drives.changed', p));
+      // Kiosk: the core ejects the disc once its images are sent; tell the person to take it.
+      const gone = !p.drives.some((drive) => drive.mountPath === mediaPath);
+      if (info?.kiosk && wasThere && gone && upload?.state === 'done') {
+        set({ ejected: true });
+        store.announce(t('status.ejected'));
+      }
+    });
     bridge.on('upload.progress', (p) => onUploadProgress(p));
     bridge.on('link.opened', ({ url }) => {
       // A link clicked while images are being sent waits: switching links mid-upload would
@@ -103,6 +113,7 @@ export function createActions(store: Store) {
       selected: [],
       previews: {},
       thumbnails: {},
+      masks: {},
       burnedInConfirmed: false,
       identityConfirmed: false,
       ejected: false,
@@ -163,6 +174,11 @@ export function createActions(store: Store) {
     } catch (error) {
       set((s) => ({ previews: { ...s.previews, [path]: errorBody(error) } }));
     }
+  }
+
+  /** The rectangles applied to what is sent ('' when none: a proposal is not applied). */
+  function appliedRects(view: MaskView | undefined): string {
+    return view?.source === 'user' ? JSON.stringify(view.rectangles) : '';
   }
 
   async function thumbnail(seriesInstanceUid: string): Promise<void> {
@@ -249,14 +265,52 @@ export function createActions(store: Store) {
     }
   }
 
-  /** Kiosk: back to the first screen with nothing of this patient left in the page or the link. */
+  /**
+   * Kiosk: back to the first screen with nothing of this person left in the page, and the core
+   * removes what it kept of them (session.reset: link, scan, previews, journal). Refused while
+   * images are being sent.
+   */
   async function resetKiosk(): Promise<void> {
     const { info, drives } = get();
-    await call('link.forget', undefined).catch(() => null);
+    try {
+      await call('session.reset', undefined);
+    } catch (error) {
+      const body = errorBody(error);
+      if (body.code === 'busy') {
+        store.announce(errorMessage(body));
+        return;
+      }
+      await call('link.forget', undefined).catch(() => null);
+    }
+    clearTimeout(statusTimer);
     // Every optional field (link, scan, upload, transfer...) cleared, then the initial values.
     const cleared = Object.fromEntries(Object.keys(get()).map((key) => [key, undefined]));
     set({ ...(cleared as Partial<FlowState>), ...initialState, info, drives });
     store.announce(t('kiosk.resetDone'));
+  }
+
+  /** The support file (codes and counts only) saved as JSON; true, or why it could not be made. */
+  async function saveSupportFile(): Promise<true | ApiErrorBody> {
+    try {
+      const bundle = await call('support.bundle', { language: currentLanguage() });
+      const page = globalThis as { document?: Document; URL?: typeof URL };
+      if (!page.document || !page.URL) return true;
+      const blob = new Blob([`${JSON.stringify(bundle, null, 2)}\n`], {
+        type: 'application/json',
+      });
+      const href = page.URL.createObjectURL(blob);
+      const anchor = page.document.createElement('a');
+      anchor.href = href;
+      anchor.download = `ferry-support-${bundle.createdAt.replace(/[:.]/gu, '-')}.json`;
+      anchor.hidden = true;
+      page.document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => page.URL?.revokeObjectURL(href), 60_000);
+      return true;
+    } catch (error) {
+      return errorBody(error);
+    }
   }
 
   function sendAnother(): void {
@@ -267,6 +321,7 @@ export function createActions(store: Store) {
       selected: [],
       previews: {},
       thumbnails: {},
+      masks: {},
       upload: undefined,
       transfer: undefined,
       burnedInConfirmed: false,
@@ -285,6 +340,12 @@ export function createActions(store: Store) {
     preview,
     thumbnail,
     confirmBurnedIn: (on: boolean) => set({ burnedInConfirmed: on }),
+    maskChanged: (view: MaskView) => {
+      const before = get().masks[view.seriesInstanceUid];
+      set((s) => ({ masks: { ...s.masks, [view.seriesInstanceUid]: view } }));
+      // The thumbnail shows the pixels that are sent: when the applied mask changed, fetch it again.
+      if (appliedRects(before) !== appliedRects(view)) void thumbnail(view.seriesInstanceUid);
+    },
     confirmIdentity: (on: boolean) => set({ identityConfirmed: on }),
     startUpload,
     pause: () => control('upload.pause'),
@@ -296,6 +357,7 @@ export function createActions(store: Store) {
     eject,
     sendAnother,
     resetKiosk,
+    saveSupportFile,
     formatNumber,
   };
 }

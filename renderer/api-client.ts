@@ -10,15 +10,18 @@ import type {
 
 export class ApiCallError extends Error {
   readonly code: string;
+  /** The whole body: its messageId and params let the UI translate the sentence. */
+  readonly body: ApiErrorBody;
 
   constructor(body: ApiErrorBody) {
     super(body.message);
     this.name = 'ApiCallError';
     this.code = body.code;
+    this.body = body;
   }
 
   toBody(): ApiErrorBody {
-    return { code: this.code, message: this.message };
+    return this.body;
   }
 }
 
@@ -47,5 +50,8 @@ export async function call<M extends MethodName>(
 
 export function errorBody(error: unknown): ApiErrorBody {
   if (error instanceof ApiCallError) return error.toBody();
-  return { code: 'internal', message: 'Something went wrong inside Ferry.' };
+  return {
+    code: 'internal',
+    message: 'Something went wrong inside Ferry. Nothing already sent is lost.',
+  };
 }

@@ -1,9 +1,12 @@
 import { useState } from 'react';
-import { useFlow } from './app-state.ts';
+import { actions, useFlow } from './app-state.ts';
+import { KioskIdle } from './components/kiosk-idle.tsx';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { LiveRegion } from './components/live-region.tsx';
+import { StepHelp } from './components/step-help.tsx';
 import { StepNav } from './components/step-nav.tsx';
 import { currentLanguage, t, type MessageKey } from './i18n/index.ts';
+import { idleResetApplies } from './kiosk-idle.ts';
 import { HistoryScreen } from './screens/history-screen.tsx';
 import { LinkScreen } from './screens/link-screen.tsx';
 import { MediaScreen } from './screens/media-screen.tsx';
@@ -27,6 +30,7 @@ export function App() {
   const step = useFlow((s) => s.step);
   const info = useFlow((s) => s.info);
   const disconnected = useFlow((s) => s.disconnected);
+  const canEndSession = useFlow(idleResetApplies);
   // t() reads the chosen language; changing it re-renders the whole tree from here.
   const [, setLanguage] = useState(currentLanguage());
   const CurrentScreen = screens[step];
@@ -43,7 +47,19 @@ export function App() {
       <header className="app-header no-print">
         <div className="app-header-top">
           <p className="app-name">{t('app.title')}</p>
-          <LanguageSwitch onChange={setLanguage} />
+          <div className="app-header-tools">
+            {info?.kiosk && canEndSession && (
+              <button
+                type="button"
+                className="next-person"
+                title={t('kiosk.nextHelp')}
+                onClick={() => void actions.resetKiosk()}
+              >
+                {t('kiosk.next')}
+              </button>
+            )}
+            <LanguageSwitch onChange={setLanguage} />
+          </div>
         </div>
         <StepNav />
       </header>
@@ -59,7 +75,11 @@ export function App() {
           </p>
         )}
         {info ? <CurrentScreen key={step} /> : <p role="status">{t('app.connecting')}</p>}
+        {info && <StepHelp key={`help-${step}`} step={step} />}
       </main>
+      {info?.kiosk && info.kioskIdleSeconds !== undefined && (
+        <KioskIdle idleSeconds={info.kioskIdleSeconds} />
+      )}
       <LiveRegion />
     </>
   );

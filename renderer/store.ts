@@ -10,6 +10,7 @@ import type {
   EventName,
   HistoryEntry,
   LinkView,
+  MaskView,
   PreviewView,
   ScanView,
   ThumbnailView,
@@ -42,6 +43,8 @@ export interface FlowState {
   readonly previews: Readonly<Record<string, PreviewView | ApiErrorBody>>;
   /** By series UID; an error body when the request itself failed. */
   readonly thumbnails: Readonly<Record<string, ThumbnailView | ApiErrorBody>>;
+  /** The masks the core holds, by series UID (mask-editor.tsx); a user mask counts as looked at. */
+  readonly masks: Readonly<Record<string, MaskView>>;
   readonly burnedInConfirmed: boolean;
   readonly identityConfirmed: boolean;
   readonly upload?: UploadProgress;
@@ -64,6 +67,7 @@ export const initialState: FlowState = {
   selected: [],
   previews: {},
   thumbnails: {},
+  masks: {},
   burnedInConfirmed: false,
   identityConfirmed: false,
   history: [],

@@ -6,7 +6,10 @@ export type {
   DriveView,
   FindingView,
   HistoryEntry,
+  ImageRenderView,
   LinkView,
+  MaskRectView,
+  MaskView,
   PatientView,
   PolicyView,
   PreviewView,
@@ -15,7 +18,9 @@ export type {
   StudyView,
   ThumbnailView,
   TransferStatusView,
+  UnrenderableCode,
   UploadProgress,
   ValidationView,
+  WindowView,
 } from '../main/core/api.ts';
 export type { Step, FlowStep } from './store.ts';

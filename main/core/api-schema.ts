@@ -30,6 +30,30 @@ export const s = {
       },
     };
   },
+  /** A whole number in [min, max]. */
+  integer(options: { min?: number; max?: number } = {}): Schema<number> {
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+    return {
+      check: (value, at) => {
+        if (typeof value !== 'number' || !Number.isInteger(value)) {
+          return `${at} must be a whole number`;
+        }
+        if (value < min || value > max) return `${at} must be from ${min} to ${max}`;
+        return undefined;
+      },
+    };
+  },
+  /** A finite number in [min, max]. */
+  number(options: { min?: number; max?: number } = {}): Schema<number> {
+    const { min = -Number.MAX_VALUE, max = Number.MAX_VALUE } = options;
+    return {
+      check: (value, at) => {
+        if (typeof value !== 'number' || !Number.isFinite(value)) return `${at} must be a number`;
+        if (value < min || value > max) return `${at} must be from ${min} to ${max}`;
+        return undefined;
+      },
+    };
+  },
   boolean(): Schema<boolean> {
     return {
       check: (value, at) =>

@@ -11,9 +11,11 @@
  * relative to the media root appear only where the user chose them.
  */
 import { s, type Infer, type Schema } from './api-schema.ts';
+import type { UnrenderableCode } from './imaging/types.ts';
 import type { LinkPolicy } from './link/model.ts';
 
 export type { Schema } from './api-schema.ts';
+export type { UnrenderableCode } from './imaging/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Views
@@ -43,6 +45,11 @@ export interface AppInfo {
    * UI returns to the start after each finished transfer.
    */
   readonly kiosk: boolean;
+  /**
+   * Kiosk: seconds without input after which the UI offers to return to the start (a countdown
+   * any key or click cancels); absent outside kiosk mode.
+   */
+  readonly kioskIdleSeconds?: number;
 }
 
 /** The link's de-identification policy, as the protocol gives it (main/core/link/model.ts). */
@@ -153,7 +160,7 @@ export type IdentityStatus = 'match' | 'mismatch' | 'not-checked';
 
 export interface IdentityView {
   readonly status: IdentityStatus;
-  /** The validator's plain sentence when it found a mismatch. */
+  /** The validator's plain sentence when it found a mismatch: the patient-mismatch finding's. */
   readonly message?: string;
   readonly expected?: { readonly name: string; readonly birthDate: string };
   /** The disc's patients that do not match, by PatientView.key. */
@@ -183,6 +190,32 @@ export interface PreviewView {
   readonly attributes: readonly AttributeRow[];
   /** Burned-in Annotation YES, or a modality known for text in the pixels (US, SC...). */
   readonly burnedIn: 'yes' | 'possible' | 'no';
+}
+
+/** A rectangle to black out, in the image's own pixels from the top left (0-based). */
+export interface MaskRectView {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * A series' mask: the user's rectangles (applied to every instance of the series with the same
+ * rows and columns, whatever the link's policy), or a template's proposal for this device and
+ * image size (not applied until the user sets it), or none.
+ */
+export interface MaskView {
+  readonly seriesInstanceUid: string;
+  readonly rectangles: readonly MaskRectView[];
+  readonly source: 'user' | 'template' | 'none';
+  /** The template that proposed or received the rectangles: manufacturer|model|rowsxcolumns. */
+  readonly templateKey?: string;
+  /** The image size the rectangles belong to. */
+  readonly rows: number;
+  readonly columns: number;
+  /** The instance the editor shows (relative to the media root): the series' thumbnail image. */
+  readonly path: string;
 }
 
 export type UploadState =
@@ -215,6 +248,53 @@ export type ThumbnailView =
       readonly code: string;
       /** For support; no patient values. The image can still be sent. */
       readonly reason: string;
+    };
+
+/** A window (VOI) as center and width, in the image's modality values (PS3.3 C.11.2.1.2). */
+export interface WindowView {
+  readonly center: number;
+  readonly width: number;
+}
+
+/**
+ * One frame of one instance for the image view, rendered in a worker from the bytes that will be
+ * sent (de-identified and masked when the link's policy asks for it), or why it cannot be.
+ */
+export type ImageRenderView =
+  | {
+      readonly kind: 'rendered';
+      /** The instance, relative to the media root. */
+      readonly path: string;
+      /** 0-based. */
+      readonly frame: number;
+      readonly frames: number;
+      /** Native size (Columns, Rows): mask rectangles are in these pixels. */
+      readonly columns: number;
+      readonly rows: number;
+      /** Rendered size, at most maxSize on the longer side. */
+      readonly width: number;
+      readonly height: number;
+      /** image/png */
+      readonly dataUrl: string;
+      /**
+       * The window applied. Null when none applies: colour images, or the header's VOI LUT
+       * before the user chose a window.
+       */
+      readonly window: WindowView | null;
+      /** What a reset returns to: the header's first window, else the frame's min-max. */
+      readonly defaultWindow: WindowView | null;
+      /** The outgoing pixels were masked (rectangles blanked before sending). */
+      readonly masked: boolean;
+    }
+  | {
+      readonly kind: 'unrenderable';
+      readonly path: string;
+      /** Plain words, no patient values. The image can still be sent. */
+      readonly reason: string;
+      /** Why, for the UI's language: main/core/imaging's code, or the error that stopped it. */
+      readonly why?:
+        | { readonly kind: 'imaging'; readonly code: UnrenderableCode }
+        | { readonly kind: 'error'; readonly error: ApiErrorBody };
     };
 
 export interface UploadProgress {
@@ -264,7 +344,76 @@ export interface HistoryEntry {
   readonly bytes: number;
   readonly state: string;
   readonly message: string;
+  /** Why the upload stopped, when `message` is that error's sentence (shown in the UI's language). */
+  readonly error?: ApiErrorBody;
   readonly checkedAt: string;
+}
+
+/** What session.reset removed: nothing of the previous person stays for the next. */
+export interface SessionResetView {
+  /** Files removed from the app's data and temporary folders (journals, kept timelines...). */
+  readonly removedFiles: number;
+}
+
+/**
+ * A support file for the help desk (main/core/support-bundle.ts): versions, settings, error codes
+ * and findings' codes with counts. Built from codes and numbers only: no names, IDs, UIDs, dates
+ * of birth, paths or messages.
+ */
+export interface SupportBundleView {
+  readonly format: 'dicom-ferry-support';
+  readonly version: 1;
+  readonly createdAt: string;
+  readonly app: { readonly version: string; readonly host: HostKind };
+  readonly runtime: {
+    readonly node: string;
+    readonly electron: string | null;
+    readonly chrome: string | null;
+    readonly os: string;
+    readonly osRelease: string;
+    readonly arch: string;
+  };
+  readonly settings: {
+    readonly kiosk: boolean;
+    readonly language: string;
+    readonly linkOpen: boolean;
+    readonly secretsPersistent: boolean;
+  };
+  readonly engines: EngineAvailability;
+  readonly uptimeSeconds: number;
+  /** Per method and error code: how often, when first and last, and how long the calls took. */
+  readonly errors: readonly {
+    readonly method: string;
+    readonly code: string;
+    readonly count: number;
+    readonly firstAt: string;
+    readonly lastAt: string;
+    readonly medianMs: number;
+    readonly maxMs: number;
+  }[];
+  /** Upload outcomes by state and error code. */
+  readonly uploads: readonly {
+    readonly state: string;
+    readonly code: string | null;
+    readonly count: number;
+  }[];
+  /** The last scan's findings: code, severity, how many files. */
+  readonly findings: readonly {
+    readonly code: string;
+    readonly severity: Severity;
+    readonly files: number;
+  }[];
+  readonly lastScan: {
+    readonly source: 'dicomdir' | 'walk';
+    readonly patients: number;
+    readonly studies: number;
+    readonly series: number;
+    readonly instances: number;
+    readonly bytes: number;
+    readonly nonDicomFiles: number;
+    readonly unreadableFiles: number;
+    readonly durationMs: number;
+  } | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +443,13 @@ export interface ApiErrorBody {
   readonly code: ApiErrorCode;
   /** A plain sentence; never carries patient values. */
   readonly message: string;
+  /**
+   * Which catalogue sentence `message` is (main/core/app-service/errors.ts), for the UI to show
+   * it in the user's language; absent when the code alone names it (main/core/errors.ts).
+   */
+  readonly messageId?: string;
+  /** Values the sentence mentions (counts), for the translation's `{name}` parameters. */
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 export type ApiResult<T> =
@@ -322,6 +478,37 @@ export const requestSchemas = {
   'preview.instance': s.object({ scanId: key, path: s.string({ min: 1, max: 4096 }) }),
   /** A thumbnail of the series' middle instance (by instance number), rendered in a worker. */
   'preview.thumbnail': s.object({ scanId: key, seriesInstanceUid: s.string({ min: 1, max: 64 }) }),
+  /** One frame large (the image view), from the bytes that will be sent; rendered in a worker. */
+  'preview.image': s.object({
+    scanId: key,
+    path: s.string({ min: 1, max: 4096 }),
+    frame: s.integer({ min: 0, max: 1_000_000 }),
+    window: s.optional(
+      s.object({
+        center: s.number({ min: -1e9, max: 1e9 }),
+        width: s.number({ min: 1e-6, max: 1e9 }),
+      }),
+    ),
+    maxSize: s.optional(s.integer({ min: 64, max: 2048 })),
+  }),
+  /** The series' mask, or a template's proposal for it. */
+  'masks.get': s.object({ scanId: key, seriesInstanceUid: s.string({ min: 1, max: 64 }) }),
+  /** Rectangles (image pixels) to black out in every instance of the series; saved as a template. */
+  'masks.set': s.object({
+    scanId: key,
+    seriesInstanceUid: s.string({ min: 1, max: 64 }),
+    rectangles: s.array(
+      s.object({
+        x: s.integer({ min: 0, max: 65535 }),
+        y: s.integer({ min: 0, max: 65535 }),
+        width: s.integer({ min: 1, max: 65535 }),
+        height: s.integer({ min: 1, max: 65535 }),
+      }),
+      { max: 32 },
+    ),
+  }),
+  /** The series is sent unmasked again (the template stays). */
+  'masks.clear': s.object({ scanId: key, seriesInstanceUid: s.string({ min: 1, max: 64 }) }),
   'upload.start': s.object({
     scanId: key,
     studyKeys: s.array(key, { max: 1000 }),
@@ -341,6 +528,18 @@ export const requestSchemas = {
   /** The current link's transfer; the latest one when transferId is absent. */
   'transfer.status': s.object({ transferId: s.optional(s.string({ min: 1, max: 200 })) }),
   'history.list': s.none(),
+  /**
+   * Next person (kiosk): forgets the link, the scan, previews and thumbnails, the finished upload,
+   * and in kiosk mode removes that person's files (journals, kept timelines). Refused while
+   * images are being sent.
+   */
+  'session.reset': s.none(),
+  /** A PHI-free support file; the UI's language is the renderer's to tell. */
+  'support.bundle': s.object({
+    language: s.optional(
+      s.string({ min: 2, max: 20, pattern: /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/u }),
+    ),
+  }),
 } as const satisfies Record<string, Schema<unknown>>;
 
 export interface ApiResponses {
@@ -356,6 +555,10 @@ export interface ApiResponses {
   'validate.run': ValidationView;
   'preview.instance': PreviewView;
   'preview.thumbnail': ThumbnailView;
+  'preview.image': ImageRenderView;
+  'masks.get': MaskView;
+  'masks.set': MaskView;
+  'masks.clear': MaskView;
   'upload.start': UploadProgress;
   'upload.pause': UploadProgress;
   'upload.resume': UploadProgress;
@@ -363,6 +566,8 @@ export interface ApiResponses {
   'upload.current': UploadProgress | null;
   'transfer.status': TransferStatusView;
   'history.list': HistoryEntry[];
+  'session.reset': SessionResetView;
+  'support.bundle': SupportBundleView;
 }
 
 export type MethodName = keyof ApiResponses;

@@ -168,6 +168,61 @@ export const en = {
   'preview.thumbnail': 'A picture from {label}',
   'preview.thumbnailLoading': 'Loading the picture…',
   'preview.noThumbnail': 'This picture cannot be shown here. It can still be sent.',
+  'preview.openImage': 'Show {label} large',
+  'imageView.title': 'Image: {label}',
+  'imageView.close': 'Close the image',
+  'imageView.help':
+    'Drag across the image for more or less contrast, up or down for darker or brighter. Keys: arrows or Page Up and Page Down for the previous or next frame, Shift with the arrows for contrast and brightness, + and − to zoom, Alt with the arrows to move a zoomed image, 0 to fit, R to reset.',
+  'imageView.masked': 'The covered areas are blanked in what is sent.',
+  'imageView.frames': 'Frames',
+  'imageView.previousFrame': 'Previous frame',
+  'imageView.nextFrame': 'Next frame',
+  'imageView.frameSlider': 'Frame',
+  'imageView.frameOf': 'Frame {frame} of {frames}',
+  'imageView.window': 'Contrast and brightness',
+  'imageView.moreContrast': 'More contrast',
+  'imageView.lessContrast': 'Less contrast',
+  'imageView.brighter': 'Brighter',
+  'imageView.darker': 'Darker',
+  'imageView.resetWindow': 'Reset contrast',
+  'imageView.windowValue': 'Window centre {center}, width {width}',
+  'imageView.noWindow': 'Colour image: no window',
+  'imageView.zoom': 'Zoom',
+  'imageView.zoomIn': 'Zoom in',
+  'imageView.zoomOut': 'Zoom out',
+  'imageView.fit': 'Fit',
+  'imageView.zoomValue': '{percent} %',
+  'imageView.roleDescription': 'image viewer',
+  'imageView.viewport': 'Image viewer: {label}',
+  'imageView.alt': '{label}, {frame}',
+  'imageView.loading': 'Loading the image…',
+  'imageView.unrenderable': 'This image cannot be shown here. It can still be sent.',
+  'mask.open': 'Cover writing in the picture: {label}',
+  'mask.title': 'Cover writing in the picture: {label}',
+  'mask.close': 'Close the covering tool',
+  'mask.help':
+    'Draw a rectangle over any name, date or number written in the picture: press on the picture and drag. Drag a rectangle to move it, drag its corner to change its size. Without a mouse: choose “Add a rectangle”, then the arrow keys move it, Shift with the arrow keys changes its size, and Delete removes it. Then choose “Cover in every picture of this series”.',
+  'mask.tools': 'Covering tools',
+  'mask.add': 'Add a rectangle',
+  'mask.delete': 'Delete the chosen rectangle',
+  'mask.apply': 'Cover in every picture of this series',
+  'mask.clear': 'Stop covering this series',
+  'mask.applied':
+    '{count, plural, one {# rectangle is} other {# rectangles are}} blacked out in every picture of this series that is sent.',
+  'mask.notApplied': 'Not applied yet: choose “Cover in every picture of this series”.',
+  'mask.none': 'Nothing is covered in this series.',
+  'mask.list': 'Rectangles',
+  'mask.rectangle':
+    'Rectangle {number}: {x} from the left, {y} from the top, {width} by {height} pixels',
+  'mask.surface': 'Drawing area over the picture',
+  'mask.templateProposed':
+    'Ferry filled in the rectangles used before for this kind of scanner and picture size. Check them, then apply them.',
+  'mask.added': 'Rectangle {number} added.',
+  'mask.deleted': 'Rectangle {number} deleted.',
+  'mask.appliedStatus':
+    'Applied: {count, plural, one {# rectangle} other {# rectangles}} blacked out. The picture now shows what will be sent.',
+  'mask.clearedStatus': 'Nothing is covered in this series any more.',
+  'mask.seriesMasked': 'Covered: {count, plural, one {# rectangle} other {# rectangles}}',
 
   'upload.title': 'Send the images',
   'upload.ready': 'Ready to send {images} ({size}) in {studies} to {provider}.',
@@ -243,6 +298,34 @@ export const en = {
     'Finished. So that nothing of yours stays on this computer, this screen goes back to the start in {time}.',
   'kiosk.resetNow': 'Finish now',
   'kiosk.resetDone': 'Ready for the next person.',
+  'kiosk.next': 'Next person',
+  'kiosk.nextHelp':
+    'Finishes here and removes everything of the current person from this computer.',
+  'kiosk.idleTitle': 'Are you still there?',
+  'kiosk.idleBody':
+    'Nothing has happened for a while. So that nothing of yours stays on this computer, Ferry goes back to the start in {time}.',
+  'kiosk.idleHint': 'Press any key or touch the screen to continue.',
+  'kiosk.idleStay': 'I am still here',
+
+  'help.summary': 'Help with this step',
+  'help.link':
+    'The hospital sent you an e-mail with a link that starts with https://. Copy the whole link and paste it into the box, then choose Open link. If it says the link has expired, ask the hospital for a new one.',
+  'help.media':
+    'Put your CD, DVD or USB drive into this computer. When its name appears, choose it. Ferry only reads the disc and never changes it. If nothing appears, wait a few seconds or type the folder’s path.',
+  'help.studies':
+    'A study is one visit for imaging, such as one scan. Tick the studies the hospital asked for. If Ferry says a name does not match, check that the images are yours before you send them.',
+  'help.preview':
+    'Here you see exactly what leaves this computer. If the hospital asked for personal details to be removed, the table shows what changes. Look at the pictures before you continue.',
+  'help.upload':
+    'Choose Send now. Keep this computer on and connected until sending has finished. You can pause and resume; if the connection drops, Ferry continues by itself.',
+  'help.status':
+    'This page shows what the hospital’s portal says about your images. Keep the reference number: the hospital can find your images with it.',
+  'help.history':
+    'This list shows transfers sent from this computer, without names. Choose a reference number to see its latest status.',
+  'help.support':
+    'If something does not work, save a support file and send it to the help desk. It holds only version numbers and error codes: no names, no dates of birth, no images.',
+  'help.saveSupport': 'Save a support file',
+  'help.supportSaved': 'The support file was saved to your downloads.',
 
   'history.title': 'Past transfers',
   'history.empty': 'No transfers yet.',

@@ -172,6 +172,62 @@ export const es: Record<MessageKey, string> = {
   'preview.thumbnail': 'Una imagen de {label}',
   'preview.thumbnailLoading': 'Cargando la imagen…',
   'preview.noThumbnail': 'Esta imagen no se puede mostrar aquí. Aun así, se puede enviar.',
+  'preview.openImage': 'Ver {label} en grande',
+  'imageView.title': 'Imagen: {label}',
+  'imageView.close': 'Cerrar la imagen',
+  'imageView.help':
+    'Arrastre sobre la imagen a los lados para más o menos contraste, arriba o abajo para más oscuro o más claro. Teclas: flechas o Re Pág y Av Pág para el fotograma anterior o siguiente, Mayús con las flechas para contraste y brillo, + y − para ampliar, Alt con las flechas para mover una imagen ampliada, 0 para ajustar, R para restablecer.',
+  'imageView.masked': 'Las zonas tapadas se borran en lo que se envía.',
+  'imageView.frames': 'Fotogramas',
+  'imageView.previousFrame': 'Fotograma anterior',
+  'imageView.nextFrame': 'Fotograma siguiente',
+  'imageView.frameSlider': 'Fotograma',
+  'imageView.frameOf': 'Fotograma {frame} de {frames}',
+  'imageView.window': 'Contraste y brillo',
+  'imageView.moreContrast': 'Más contraste',
+  'imageView.lessContrast': 'Menos contraste',
+  'imageView.brighter': 'Más claro',
+  'imageView.darker': 'Más oscuro',
+  'imageView.resetWindow': 'Restablecer el contraste',
+  'imageView.windowValue': 'Ventana: centro {center}, anchura {width}',
+  'imageView.noWindow': 'Imagen en color: sin ventana',
+  'imageView.zoom': 'Zoom',
+  'imageView.zoomIn': 'Ampliar',
+  'imageView.zoomOut': 'Reducir',
+  'imageView.fit': 'Ajustar',
+  'imageView.zoomValue': '{percent} %',
+  'imageView.roleDescription': 'visor de imágenes',
+  'imageView.viewport': 'Visor de imágenes: {label}',
+  'imageView.alt': '{label}, {frame}',
+  'imageView.loading': 'Cargando la imagen…',
+  'imageView.unrenderable': 'Esta imagen no se puede mostrar aquí. Aun así, se puede enviar.',
+  'mask.open': 'Tapar texto escrito en la imagen: {label}',
+  'mask.title': 'Tapar texto escrito en la imagen: {label}',
+  'mask.close': 'Cerrar la herramienta para tapar',
+  'mask.help':
+    'Dibuje un rectángulo sobre cualquier nombre, fecha o número escrito en la imagen: pulse sobre la imagen y arrastre. Arrastre un rectángulo para moverlo y arrastre su esquina para cambiar su tamaño. Sin ratón: elija «Añadir un rectángulo»; las flechas del teclado lo mueven, Mayús con las flechas cambia su tamaño y Suprimir lo borra. Después elija «Tapar en todas las imágenes de esta serie».',
+  'mask.tools': 'Herramientas para tapar',
+  'mask.add': 'Añadir un rectángulo',
+  'mask.delete': 'Borrar el rectángulo elegido',
+  'mask.apply': 'Tapar en todas las imágenes de esta serie',
+  'mask.clear': 'Dejar de tapar esta serie',
+  'mask.applied':
+    '{count, plural, one {# rectángulo se tapa} other {# rectángulos se tapan}} de negro en todas las imágenes de esta serie que se envían.',
+  'mask.notApplied':
+    'Todavía no se ha aplicado: elija «Tapar en todas las imágenes de esta serie».',
+  'mask.none': 'No se tapa nada en esta serie.',
+  'mask.list': 'Rectángulos',
+  'mask.rectangle':
+    'Rectángulo {number}: a {x} del borde izquierdo, a {y} del borde superior, {width} por {height} píxeles',
+  'mask.surface': 'Zona de dibujo sobre la imagen',
+  'mask.templateProposed':
+    'Ferry ha puesto los rectángulos que se usaron antes para este tipo de equipo y tamaño de imagen. Compruébelos y después aplíquelos.',
+  'mask.added': 'Rectángulo {number} añadido.',
+  'mask.deleted': 'Rectángulo {number} borrado.',
+  'mask.appliedStatus':
+    'Aplicado: {count, plural, one {# rectángulo tapado} other {# rectángulos tapados}} de negro. La imagen muestra ahora lo que se enviará.',
+  'mask.clearedStatus': 'Ya no se tapa nada en esta serie.',
+  'mask.seriesMasked': 'Tapado: {count, plural, one {# rectángulo} other {# rectángulos}}',
 
   'upload.title': 'Enviar las imágenes',
   'upload.ready': 'Listo para enviar {images} ({size}) en {studies} a {provider}.',
@@ -247,6 +303,33 @@ export const es: Record<MessageKey, string> = {
     'Terminado. Para que no quede nada suyo en este ordenador, esta pantalla vuelve al inicio dentro de {time}.',
   'kiosk.resetNow': 'Terminar ahora',
   'kiosk.resetDone': 'Listo para la siguiente persona.',
+  'kiosk.next': 'Siguiente persona',
+  'kiosk.nextHelp': 'Termina aquí y borra de este ordenador todo lo de la persona actual.',
+  'kiosk.idleTitle': '¿Sigue usted ahí?',
+  'kiosk.idleBody':
+    'No ha pasado nada desde hace un rato. Para que no quede nada suyo en este ordenador, Ferry vuelve al inicio en {time}.',
+  'kiosk.idleHint': 'Pulse cualquier tecla o toque la pantalla para continuar.',
+  'kiosk.idleStay': 'Sigo aquí',
+
+  'help.summary': 'Ayuda con este paso',
+  'help.link':
+    'El hospital le envió un correo electrónico con un enlace que empieza por https://. Copie el enlace completo, péguelo en la casilla y elija Abrir el enlace. Si dice que el enlace caducó, pida uno nuevo al hospital.',
+  'help.media':
+    'Ponga su CD, DVD o memoria USB en este ordenador. Cuando aparezca su nombre, elíjalo. Ferry solo lee el disco y nunca lo cambia. Si no aparece nada, espere unos segundos o escriba la ruta de la carpeta.',
+  'help.studies':
+    'Un estudio es una visita para hacerse imágenes, por ejemplo un escáner. Marque los estudios que pidió el hospital. Si Ferry dice que un nombre no coincide, compruebe que las imágenes son suyas antes de enviarlas.',
+  'help.preview':
+    'Aquí ve exactamente lo que sale de este ordenador. Si el hospital pidió quitar los datos personales, la tabla muestra lo que cambia. Mire las imágenes antes de continuar.',
+  'help.upload':
+    'Elija Enviar ahora. Deje este ordenador encendido y conectado hasta que termine el envío. Puede pausar y reanudar; si se corta la conexión, Ferry sigue por sí solo.',
+  'help.status':
+    'Esta página muestra lo que dice el portal del hospital sobre sus imágenes. Guarde el número de referencia: con él el hospital encuentra sus imágenes.',
+  'help.history':
+    'Esta lista muestra los envíos hechos desde este ordenador, sin nombres. Elija un número de referencia para ver su último estado.',
+  'help.support':
+    'Si algo no funciona, guarde un archivo de soporte y envíelo al servicio de ayuda. Solo contiene números de versión y códigos de error: ni nombres, ni fechas de nacimiento, ni imágenes.',
+  'help.saveSupport': 'Guardar un archivo de soporte',
+  'help.supportSaved': 'El archivo de soporte se guardó en sus descargas.',
 
   'history.title': 'Envíos anteriores',
   'history.empty': 'Todavía no hay envíos.',

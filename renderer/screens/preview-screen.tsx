@@ -1,6 +1,8 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { actions, useFlow } from '../app-state.ts';
 import { ErrorNotice } from '../components/error-notice.tsx';
+import { ImageView } from '../components/image-view.tsx';
+import { MaskEditor } from '../components/mask-editor.tsx';
 import { PolicySummary } from '../components/policy-summary.tsx';
 import { Screen } from '../components/screen.tsx';
 import { t, type MessageKey } from '../i18n/index.ts';
@@ -17,8 +19,13 @@ export function PreviewScreen() {
   const previews = useFlow((s) => s.previews);
   const confirmed = useFlow((s) => s.burnedInConfirmed);
   const thumbnails = useFlow((s) => s.thumbnails);
+  const masks = useFlow((s) => s.masks);
+  /** The series whose mask editor is open (mask-editor.tsx). */
+  const [masking, setMasking] = useState<string | undefined>(undefined);
   const requested = useRef(new Set<string>());
   const thumbnailsRequested = useRef(new Set<string>());
+  /** The series whose image is open large (image-view.tsx). */
+  const [viewing, setViewing] = useState<string | undefined>(undefined);
   const series: SeriesView[] = (scan?.patients ?? [])
     .flatMap((patient) => patient.studies)
     .filter((study) => selected.includes(study.key))
@@ -46,9 +53,11 @@ export function PreviewScreen() {
   }, [seriesUids]);
   if (!scan || !link) return null;
   const blocked = deidentifying && !deidAvailable;
+  const masked = (s: SeriesView): boolean => masks[s.seriesInstanceUid]?.source === 'user';
+  // Masking a flagged series counts as looking at it: only the others need the confirmation.
   const flagged = series.filter((s) => {
     const preview = previews[s.firstPath];
-    return isPreview(preview) && preview.burnedIn !== 'no';
+    return isPreview(preview) && preview.burnedIn !== 'no' && !masked(s);
   });
   const needsConfirmation = flagged.length > 0 && !confirmed;
   return (
@@ -74,7 +83,73 @@ export function PreviewScreen() {
           return (
             <li key={item.seriesInstanceUid}>
               <p>{label}</p>
-              <Thumbnail view={thumbnails[item.seriesInstanceUid]} label={label} />
+              <Thumbnail
+                view={thumbnails[item.seriesInstanceUid]}
+                label={label}
+                seriesInstanceUid={item.seriesInstanceUid}
+                open={viewing === item.seriesInstanceUid}
+                onOpen={() => setViewing(item.seriesInstanceUid)}
+              />
+              {viewing === item.seriesInstanceUid && (
+                <LargeImage
+                  view={thumbnails[item.seriesInstanceUid]}
+                  scanId={scan.scanId}
+                  label={label}
+                  onClose={() => {
+                    setViewing(undefined);
+                    document
+                      .querySelector<HTMLElement>(
+                        `[data-series="${CSS.escape(item.seriesInstanceUid)}"]`,
+                      )
+                      ?.focus();
+                  }}
+                />
+              )}
+              {masked(item) && (
+                <p className="badge mask-badge" data-testid="series-masked">
+                  {t('mask.seriesMasked', {
+                    count: masks[item.seriesInstanceUid]!.rectangles.length,
+                  })}
+                </p>
+              )}
+              {isThumbnail(thumbnails[item.seriesInstanceUid]) && (
+                <button
+                  type="button"
+                  aria-expanded={masking === item.seriesInstanceUid}
+                  data-mask-series={item.seriesInstanceUid}
+                  onClick={() =>
+                    setMasking(
+                      masking === item.seriesInstanceUid ? undefined : item.seriesInstanceUid,
+                    )
+                  }
+                  data-testid="mask-open"
+                >
+                  {t('mask.open', { label })}
+                </button>
+              )}
+              {masking === item.seriesInstanceUid && (
+                <MaskEditor
+                  scanId={scan.scanId}
+                  seriesInstanceUid={item.seriesInstanceUid}
+                  label={label}
+                  onChange={(view) => {
+                    const before = masks[item.seriesInstanceUid];
+                    actions.maskChanged(view);
+                    // What is sent changed: the details table shows it again, from the core.
+                    if (before && before.source !== view.source && (deidentifying || preview)) {
+                      void actions.preview(item.firstPath);
+                    }
+                  }}
+                  onClose={() => {
+                    setMasking(undefined);
+                    document
+                      .querySelector<HTMLElement>(
+                        `[data-mask-series="${CSS.escape(item.seriesInstanceUid)}"]`,
+                      )
+                      ?.focus();
+                  }}
+                />
+              )}
               {deidAvailable && !preview && link.policy.kind === 'none' && (
                 <button type="button" onClick={() => void actions.preview(item.firstPath)}>
                   {t('preview.show', { label })}
@@ -120,25 +195,61 @@ export function PreviewScreen() {
 const isThumbnail = (value: ThumbnailView | ApiErrorBody | undefined): value is ThumbnailView =>
   value !== undefined && 'kind' in value;
 
-/** The series' middle image; a plain sentence when it cannot be shown (it is still sent). */
+/** The thumbnail's instance shown large (image-view.tsx), as it will be sent. */
+function LargeImage({
+  view,
+  scanId,
+  label,
+  onClose,
+}: {
+  view: ThumbnailView | ApiErrorBody | undefined;
+  scanId: string;
+  label: string;
+  onClose: () => void;
+}) {
+  if (!isThumbnail(view) || view.kind !== 'rendered') return null;
+  return (
+    <ImageView key={view.path} scanId={scanId} path={view.path} label={label} onClose={onClose} />
+  );
+}
+
+/**
+ * The series' middle image, a button that opens it large; a plain sentence when it cannot be
+ * shown (it is still sent).
+ */
 function Thumbnail({
   view,
   label,
+  seriesInstanceUid,
+  open,
+  onOpen,
 }: {
   view: ThumbnailView | ApiErrorBody | undefined;
   label: string;
+  seriesInstanceUid: string;
+  open: boolean;
+  onOpen: () => void;
 }) {
   if (view === undefined) return <p className="muted">{t('preview.thumbnailLoading')}</p>;
   if (isThumbnail(view) && view.kind === 'rendered') {
     return (
-      <img
-        className="thumbnail"
-        src={view.dataUrl}
-        width={view.width}
-        height={view.height}
-        alt={t('preview.thumbnail', { label })}
-        data-testid="thumbnail"
-      />
+      <button
+        type="button"
+        className="thumbnail-button"
+        aria-label={t('preview.openImage', { label })}
+        aria-expanded={open}
+        data-series={seriesInstanceUid}
+        onClick={onOpen}
+      >
+        <img
+          className="thumbnail"
+          src={view.dataUrl}
+          width={view.width}
+          height={view.height}
+          alt={t('preview.thumbnail', { label })}
+          data-testid="thumbnail"
+        />
+      </button>
     );
   }
   return (

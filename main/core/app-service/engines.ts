@@ -13,6 +13,7 @@ import type {
   TransferStatusView,
   UploadProgress,
 } from '../api.ts';
+import type { SeriesMasks } from '../deid/series-masks.ts';
 import type { Finding } from '../findings.ts';
 import type { MediaInstance, ScanResult } from '../media/model.ts';
 import type { ScanOptions } from '../media/scan.ts';
@@ -26,6 +27,8 @@ export interface LinkEngine {
     link: UploadLink,
     transferId: string | undefined,
   ): Promise<Omit<TransferStatusView, 'portal' | 'provider'>>;
+  /** Drops every link client it keeps (tokens included): the next person starts afresh. */
+  forget?(): void;
 }
 
 export interface SelectedInstance {
@@ -96,9 +99,21 @@ export interface DeidEngine {
     readonly attributes: readonly AttributeRow[];
     readonly burnedIn: 'yes' | 'possible' | 'no';
   }>;
+  /**
+   * The instance as it will be sent under a de-identifying policy (the uploader's own path):
+   * its bytes and whether its pixels were masked. Throws ApiError with a plain reason when the
+   * instance would not be sent (a DICOMDIR, an unreadable file).
+   */
+  outgoingInstance?(
+    root: string,
+    relPath: string,
+    policy: PolicyView,
+  ): Promise<{ readonly bytes: Uint8Array; readonly masked: boolean }>;
 }
 
 export interface Engines {
+  /** The user's masks per series; the deid and upload engines read them (series-masks.ts). */
+  readonly masks?: SeriesMasks;
   readonly link?: LinkEngine;
   readonly upload?: UploadEngine;
   readonly validate?: ValidateEngine;

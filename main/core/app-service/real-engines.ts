@@ -7,20 +7,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { AttributeAction, AttributeRow, LinkView, PolicyView, UploadState } from '../api.ts';
-import type { ChangeAction } from '../deid/engine.ts';
-import { previewInstance } from '../deid/instance.ts';
+import type { AttributeAction, AttributeRow, LinkView, UploadState } from '../api.ts';
+import { DeidError, type ChangeAction, type IdentityPolicy } from '../deid/engine.ts';
+import { previewInstance, type InstanceInput } from '../deid/instance.ts';
+import type { InstanceRequest } from '../deid/instance.ts';
+import { SeriesMasks } from '../deid/series-masks.ts';
 import { createDeidSource, identityPolicyFor, type DeidSource } from '../deid/upload-source.ts';
 import { FerryError, isFerryError } from '../errors.ts';
 import { LinkClient } from '../link/client.ts';
 import type { UploadLink } from '../link/link-url.ts';
-import type { LinkPolicy, TransferStatus } from '../link/model.ts';
+import type { TransferStatus } from '../link/model.ts';
 import { KEY_BYTES, loadOrCreateKeyFile } from '../upload/crypto.ts';
 import { startUpload, type UploadEvent } from '../upload/session.ts';
-import type { InstanceSource, UploadItem } from '../upload/source.ts';
+import { fileSource, type InstanceSource, type UploadItem } from '../upload/source.ts';
 import { checkIdentity } from '../validate/identity.ts';
 import { InstanceChecks, validateMedia } from '../validate/validate.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, toErrorBody } from './errors.ts';
 import type {
   DeidEngine,
   Engines,
@@ -31,28 +33,6 @@ import type {
   UploadUpdate,
   ValidateEngine,
 } from './engines.ts';
-
-export function toPolicyView(policy: LinkPolicy): PolicyView {
-  switch (policy.kind) {
-    case 'none':
-      return { kind: 'none' };
-    case 'basic':
-      return policy.subjectId === undefined
-        ? { kind: 'basic', options: [...policy.options] }
-        : { kind: 'basic', options: [...policy.options], subjectId: policy.subjectId };
-    case 'reconcile':
-      return policy.issuer === undefined
-        ? { kind: 'reconcile', mrn: policy.mrn }
-        : { kind: 'reconcile', mrn: policy.mrn, issuer: policy.issuer };
-    case 'unknown':
-      return { kind: 'unknown', name: policy.name };
-  }
-}
-
-/** Back to the link client's type, for the engines that take it. */
-export function toLinkPolicy(policy: PolicyView): LinkPolicy {
-  return policy;
-}
 
 function statusView(status: TransferStatus) {
   return {
@@ -93,7 +73,7 @@ export function linkEngine(
         recipientName: info.recipient.name,
         patient: info.patient,
         expiresAt: info.expiresAt,
-        policy: toPolicyView(info.policy),
+        policy: info.policy,
         limits: { maxBytes: info.limits.maxBytes, maxInstances: info.limits.maxInstances },
         transfers: info.transfers.map(({ transferId, state, message }) => ({
           transferId,
@@ -101,6 +81,9 @@ export function linkEngine(
           message,
         })),
       };
+    },
+    forget() {
+      clients.clear();
     },
     async transferStatus(link, transferId) {
       const linkClient = client(link);
@@ -112,7 +95,7 @@ export function linkEngine(
         );
       }
       const [newest] = await linkClient.listTransfers();
-      if (!newest) throw new ApiError('not-found', 'Nothing has been sent with this link yet.');
+      if (!newest) throw new ApiError('nothing-sent-yet');
       return statusView(newest);
     },
   };
@@ -131,6 +114,8 @@ export interface UploadEngineOptions {
   readonly journalKey: () => Promise<Buffer>;
   /** Tests make requests small and retries short, to interrupt an upload half way. */
   readonly tuning?: UploadTuning;
+  /** The user's masks: applied whatever the policy (series-masks.ts). */
+  readonly masks?: SeriesMasks;
 }
 
 const PHASE_STATE: Partial<Record<string, UploadState>> = {
@@ -213,22 +198,24 @@ export function uploadEngine(options: UploadEngineOptions): UploadEngine {
           if (cancelled) throw new FerryError('cancelled');
           let sendItems = items;
           let source: InstanceSource | undefined;
-          if (request.policy.kind !== 'none') {
+          const masks = options.masks;
+          if (request.policy.kind !== 'none' || masks?.any(request.root)) {
             // Every instance is de-identified once before anything is sent: UIDs and lengths as
-            // sent, and the burned-in flags (main/core/deid/upload-source.ts).
+            // sent, and the burned-in flags (main/core/deid/upload-source.ts). Under `none` only
+            // the masked instances change.
             deid = createDeidSource({
-              policy: toLinkPolicy(request.policy),
+              policy: request.policy,
               mediaRoot: request.root,
               key,
               confirmBurnedIn: request.burnedInConfirmed,
+              ...(masks
+                ? { masksFor: (relPath: string) => masks.forPath(request.root, relPath) }
+                : {}),
             });
             const prepared = await deid.prepare(items);
             const burnedIn = prepared.heldBack.filter((held) => held.reason === 'burned-in');
             if (burnedIn.length > 0) {
-              throw new ApiError(
-                'burned-in-unconfirmed',
-                `${burnedIn.length} image(s) may show a name in the picture itself, which de-identification cannot remove. Nothing was sent. Look at them in the preview and confirm, or leave their studies out.`,
-              );
+              throw new ApiError('burned-in-unconfirmed', { count: burnedIn.length });
             }
             if (prepared.items.length === 0) throw new FerryError('nothing-selected');
             sendItems = prepared.items;
@@ -256,8 +243,8 @@ export function uploadEngine(options: UploadEngineOptions): UploadEngine {
           } else {
             const body =
               error instanceof FerryError || error instanceof ApiError
-                ? { code: error.code, message: error.message }
-                : { code: 'internal', message: new FerryError('internal').message };
+                ? toErrorBody(error)
+                : toErrorBody(new FerryError('internal'));
             emit({ state: 'failed', error: body, bytesPerSecond: 0, etaSeconds: null });
           }
         } finally {
@@ -365,20 +352,52 @@ const ACTION: Record<ChangeAction, AttributeAction> = {
  * The before-and-after preview (main/core/deid): the same de-identification the upload runs,
  * with the same key, so the table shows exactly what is sent.
  */
-export function deidEngine(options: { readonly journalKey: () => Promise<Buffer> }): DeidEngine {
-  return {
-    async previewInstance(root, relPath, policy) {
-      const identity = identityPolicyFor(toLinkPolicy(policy), await options.journalKey());
-      if (identity === undefined) return { attributes: [], burnedIn: 'no' };
-      const base = path.resolve(root);
-      const file = path.resolve(base, ...relPath.split('/'));
-      if (!file.startsWith(base + path.sep) || relPath.includes('!/')) {
-        throw new ApiError(
-          'not-available',
-          'A preview of images inside a zip archive is not available yet.',
-        );
+export function deidEngine(options: {
+  readonly journalKey: () => Promise<Buffer>;
+  /** The user's masks, as the upload applies them. */
+  readonly masks?: SeriesMasks;
+}): DeidEngine {
+  /** The user's mask for an instance, as the upload's source asks for it. */
+  const maskRequest = (root: string, relPath: string): InstanceRequest | undefined => {
+    const mask = options.masks?.forPath(root, relPath);
+    return mask && mask.rects.length > 0
+      ? { masks: mask.rects, maskSize: { rows: mask.rows, columns: mask.columns } }
+      : undefined;
+  };
+  /** The same de-identification the upload runs (upload-source.ts), on a file or zip entry. */
+  const outgoing = async (root: string, relPath: string, identity: IdentityPolicy | undefined) => {
+    try {
+      return await previewInstance(
+        await instanceInput(root, relPath),
+        identity,
+        maskRequest(root, relPath) ?? {},
+      );
+    } catch (error) {
+      if (error instanceof DeidError) {
+        throw new ApiError('not-sent', { reason: error.message });
       }
-      const preview = await previewInstance({ kind: 'file', path: file }, identity);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && /^E[A-Z]+$/u.test(code)) {
+        throw new ApiError('file-unreadable', { code });
+      }
+      throw error;
+    }
+  };
+  return {
+    async outgoingInstance(root, relPath, policy) {
+      const identity = identityPolicyFor(policy, await options.journalKey());
+      if (identity === undefined && !maskRequest(root, relPath)) {
+        throw new ApiError('sent-as-is');
+      }
+      const preview = await outgoing(root, relPath, identity);
+      return { bytes: preview.bytes, masked: preview.masked };
+    },
+    async previewInstance(root, relPath, policy) {
+      const identity = identityPolicyFor(policy, await options.journalKey());
+      if (identity === undefined && !maskRequest(root, relPath)) {
+        return { attributes: [], burnedIn: 'no' };
+      }
+      const preview = await outgoing(root, relPath, identity);
       const attributes: AttributeRow[] = preview.changes.map((change) => ({
         tag: change.path,
         keyword: change.name,
@@ -397,15 +416,43 @@ export function deidEngine(options: { readonly journalKey: () => Promise<Buffer>
   };
 }
 
+/**
+ * A media path as de-identification reads it: a file under the root, or a zip entry inflated into
+ * memory (entries are small; the upload's source does the same).
+ */
+async function instanceInput(root: string, relPath: string): Promise<InstanceInput> {
+  const bang = relPath.indexOf('!/');
+  const base = path.resolve(root);
+  const file = path.resolve(base, ...relPath.slice(0, bang < 0 ? undefined : bang).split('/'));
+  if (!file.startsWith(base + path.sep)) throw new ApiError('file-not-on-disc');
+  if (bang < 0) return { kind: 'file', path: file };
+  const files = fileSource(root);
+  try {
+    const opened = await files.source({
+      path: relPath,
+      sopInstanceUid: '',
+      studyInstanceUid: '',
+      bytes: 0,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return { kind: 'bytes', bytes: Buffer.concat(chunks) };
+  } finally {
+    files.close();
+  }
+}
+
 export interface EngineOptions {
   readonly upload: UploadEngineOptions;
 }
 
 export function createEngines(options: EngineOptions): Engines {
+  const masks = new SeriesMasks();
   return {
+    masks,
     link: linkEngine(),
-    upload: uploadEngine(options.upload),
+    upload: uploadEngine({ ...options.upload, masks }),
     validate: validateEngine(),
-    deid: deidEngine({ journalKey: options.upload.journalKey }),
+    deid: deidEngine({ journalKey: options.upload.journalKey, masks }),
   };
 }

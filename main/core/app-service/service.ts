@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type {
+  ApiErrorBody,
   ApiHandlers,
   AppInfo,
   DriveView,
@@ -19,13 +20,17 @@ import type {
   UploadProgress,
   ValidationView,
 } from '../api.ts';
+import { FerryError } from '../errors.ts';
+import { memoryMaskTemplates, type MaskTemplateStore } from '../deid/mask-templates.ts';
+import { SeriesMasks } from '../deid/series-masks.ts';
 import { encodePng } from '../imaging/png.ts';
 import { renderInWorker, type RenderSource } from '../imaging/render-pool.ts';
 import { THUMBNAIL_SIZE } from '../imaging/render.ts';
-import type { RenderResult } from '../imaging/types.ts';
+import type { RenderOptions, RenderResult } from '../imaging/types.ts';
 import { parseUploadLink, type UploadLink } from '../link/link-url.ts';
 import type { MediaInstance, MediaSeries, ScanResult } from '../media/model.ts';
 import { scanMedia, type ScanOptions } from '../media/scan.ts';
+import { buildSupportBundle, createSupportLog, type SupportLog } from '../support-bundle.ts';
 import { fileSource } from '../upload/source.ts';
 import type {
   Engines,
@@ -35,8 +40,11 @@ import type {
   UploadControl,
   ValidationOutcome,
 } from './engines.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, toErrorBody } from './errors.ts';
 import type { HistoryStore } from './history.ts';
+import { createMaskHandlers } from './masks.ts';
+import { createImageRenderer } from './image.ts';
+import { DEFAULT_KIOSK_IDLE_SECONDS, ejectMediaDrive, removeContents } from './kiosk.ts';
 import { groupFindings, patientKey, toScanView } from './views.ts';
 
 const LINK_SECRET = 'upload-link';
@@ -55,7 +63,20 @@ export interface AppServiceOptions {
   /** Front-desk mode: no history kept or listed, the link not remembered (AppInfo.kiosk). */
   readonly kiosk?: boolean;
   /** Off-main-thread rendering; injectable so tests can count or replace it. */
-  readonly render?: (source: RenderSource, options: { maxSize: number }) => Promise<RenderResult>;
+  readonly render?: (source: RenderSource, options: RenderOptions) => Promise<RenderResult>;
+  /**
+   * Folders whose contents belong to the person being served (upload journals, kept timelines,
+   * the app's own temporary files): emptied by session.reset in kiosk mode.
+   */
+  readonly sessionDirs?: readonly string[];
+  /** Kiosk: inactivity before the UI offers to return to the start (AppInfo.kioskIdleSeconds). */
+  readonly kioskIdleSeconds?: number;
+  /** Kiosk: what else the host clears on session.reset (Electron: the page's caches). */
+  readonly onSessionReset?: () => Promise<void>;
+  /** Error codes, timings and findings for the support file; one is made when absent. */
+  readonly supportLog?: SupportLog;
+  /** Mask templates per device and image size (a file in the app's data folder, kept in kiosk mode). */
+  readonly maskTemplates?: MaskTemplateStore;
 }
 
 export interface AppService {
@@ -105,6 +126,15 @@ function mismatchedKeys(result: ScanResult, outcome: ValidationOutcome): string[
     .map(({ key }) => key);
 }
 
+/** Whether the scan found an instance at this path (relative to the media root). */
+function isOnScan(result: ScanResult, relPath: string): boolean {
+  return result.patients.some((patient) =>
+    patient.studies.some((study) =>
+      study.series.some((series) => series.instances.some((i) => i.path === relPath)),
+    ),
+  );
+}
+
 /** The series' middle instance by instance number (file order when numbers are missing). */
 export function middleInstance(series: MediaSeries): MediaInstance | undefined {
   const sorted = [...series.instances].sort(
@@ -129,9 +159,6 @@ function insideRoot(root: string, relPath: string): string {
   return full;
 }
 
-const notAvailable = (what: string): ApiError =>
-  new ApiError('not-available', `${what} is not available in this version of Ferry yet.`);
-
 export function createAppService(options: AppServiceOptions): AppService {
   const { engines, platformServices: platform, emit } = options;
   const kiosk = options.kiosk ?? false;
@@ -142,6 +169,26 @@ export function createAppService(options: AppServiceOptions): AppService {
   const scan = options.scan ?? scanMedia;
   const now = options.now ?? (() => new Date());
   const render = options.render ?? renderInWorker;
+  // Keeps the last instances' outgoing bytes: call images.forget() when what is sent changes.
+  const images = createImageRenderer({
+    render,
+    deid: () => engines.deid,
+    masked: (root, relPath) => seriesMasks.forPath(root, relPath) !== undefined,
+  });
+  const supportLog = options.supportLog ?? createSupportLog();
+  // The user's masks: the engines read them for the preview and the upload alike.
+  const seriesMasks = engines.masks ?? new SeriesMasks();
+  const maskHandlers = createMaskHandlers({
+    scanFor: (scanId) => requireScan(scanId),
+    masks: seriesMasks,
+    templates: options.maskTemplates ?? memoryMaskTemplates(),
+    referenceInstance: middleInstance,
+    changed: (seriesInstanceUid) => {
+      images.forget();
+      // The thumbnail shows the masked pixels that are sent: render it again.
+      currentScan?.thumbnails?.delete(seriesInstanceUid);
+    },
+  });
 
   let openLink: OpenLink | undefined;
   let pendingLink: string | undefined;
@@ -150,16 +197,36 @@ export function createAppService(options: AppServiceOptions): AppService {
   let drives: readonly DriveView[] = [];
 
   function requireLink(): OpenLink {
-    if (!openLink) throw new ApiError('no-link', 'Open your upload link first.');
+    if (!openLink) throw new ApiError('no-link');
     return openLink;
   }
 
   async function thumbnail(
+    scanId: string,
     root: string,
     seriesInstanceUid: string,
     instance: MediaInstance,
   ): Promise<ThumbnailView> {
     const base = { seriesInstanceUid, path: instance.path };
+    if (seriesMasks.get(root, seriesInstanceUid)) {
+      // A masked series: the thumbnail shows the outgoing pixels, as the image view does.
+      let masked: RenderResult;
+      try {
+        masked = await images.renderOutgoing(
+          {
+            scanId,
+            root,
+            path: instance.path,
+            policy: openLink?.view.policy ?? { kind: 'none' },
+          },
+          { maxSize: THUMBNAIL_SIZE },
+        );
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        return { ...base, kind: 'unrenderable', code: error.code, reason: error.message };
+      }
+      return thumbnailOf(base, masked);
+    }
     let source: RenderSource;
     const files = fileSource(root);
     try {
@@ -181,7 +248,13 @@ export function createAppService(options: AppServiceOptions): AppService {
     } finally {
       files.close();
     }
-    const result = await render(source, { maxSize: THUMBNAIL_SIZE });
+    return thumbnailOf(base, await render(source, { maxSize: THUMBNAIL_SIZE }));
+  }
+
+  function thumbnailOf(
+    base: { readonly seriesInstanceUid: string; readonly path: string },
+    result: RenderResult,
+  ): ThumbnailView {
     if (result.kind === 'unrenderable') return { ...base, ...result };
     const png = encodePng(result);
     return {
@@ -195,7 +268,7 @@ export function createAppService(options: AppServiceOptions): AppService {
 
   function requireScan(scanId: string): CurrentScan & { result: ScanResult } {
     if (!currentScan || currentScan.scanId !== scanId || !currentScan.result) {
-      throw new ApiError('no-scan', 'Read the disc or folder again: this list is out of date.');
+      throw new ApiError('scan-outdated');
     }
     return currentScan as CurrentScan & { result: ScanResult };
   }
@@ -215,7 +288,7 @@ export function createAppService(options: AppServiceOptions): AppService {
   async function resolve(url: string): Promise<LinkView> {
     // Throws FerryError link-invalid / link-insecure with the catalogue's sentence.
     const link = parseUploadLink(url.trim().replace(/^<(.*)>$/su, '$1'));
-    if (!engines.link) throw notAvailable('Opening upload links');
+    if (!engines.link) throw new ApiError('links-unavailable');
     const view = await engines.link.resolve(link);
     openLink = { link, view };
     if (!kiosk) await platform.secrets.set(LINK_SECRET, `${link.portalUrl}/u/${link.token}`);
@@ -239,12 +312,17 @@ export function createAppService(options: AppServiceOptions): AppService {
         }
       }),
     );
-    if (wanted.size > 0) throw new ApiError('bad-request', 'A chosen study is not on this disc.');
-    if (selected.length === 0) throw new ApiError('bad-request', 'Choose at least one study.');
+    if (wanted.size > 0) throw new ApiError('study-not-on-disc');
+    if (selected.length === 0) throw new ApiError('no-study-chosen');
     return selected;
   }
 
-  function historyEntry(current: CurrentUpload, state: string, message: string): HistoryEntry {
+  function historyEntry(
+    current: CurrentUpload,
+    state: string,
+    message: string,
+    error?: ApiErrorBody,
+  ): HistoryEntry {
     return {
       transferId: current.progress.transferId ?? current.uploadId,
       portal: current.link.link.portalUrl,
@@ -258,6 +336,7 @@ export function createAppService(options: AppServiceOptions): AppService {
       bytes: current.progress.totalBytes,
       state,
       message,
+      ...(error !== undefined ? { error } : {}),
       checkedAt: now().toISOString(),
     };
   }
@@ -278,6 +357,9 @@ export function createAppService(options: AppServiceOptions): AppService {
         },
         pendingLink: pendingLink ?? null,
         kiosk,
+        ...(kiosk
+          ? { kioskIdleSeconds: options.kioskIdleSeconds ?? DEFAULT_KIOSK_IDLE_SECONDS }
+          : {}),
       };
       pendingLink = undefined;
       return info;
@@ -293,6 +375,7 @@ export function createAppService(options: AppServiceOptions): AppService {
 
     'link.forget': async () => {
       openLink = undefined;
+      images.forget();
       await platform.secrets.delete(LINK_SECRET);
       return null;
     },
@@ -304,36 +387,34 @@ export function createAppService(options: AppServiceOptions): AppService {
     },
 
     'media.pickFolder': async () => {
-      if (!platform.pickFolder) throw notAvailable('A folder dialog');
+      if (!platform.pickFolder) throw new ApiError('folder-dialog-unavailable');
       const chosen = await platform.pickFolder();
       return chosen === null ? null : { path: chosen };
     },
 
     'media.eject': async ({ driveId }) => {
       const source = platform.drives;
-      if (!source?.eject) throw notAvailable('Ejecting');
+      if (!source?.eject) throw new ApiError('eject-unavailable');
       const known = drives.length > 0 ? drives : await source.list();
       const drive = known.find((candidate) => candidate.id === driveId);
-      if (!drive) throw new ApiError('not-found', 'This drive is no longer there.');
+      if (!drive) throw new ApiError('drive-gone');
       try {
         await source.eject(drive);
       } catch {
-        throw new ApiError(
-          'eject-failed',
-          'Ferry could not eject this drive. Close any window that shows its files and try again, or eject it from the computer.',
-        );
+        throw new ApiError('eject-failed');
       }
       return null;
     },
 
     'media.scan': async ({ path: target }): Promise<ScanView> => {
       if (!path.isAbsolute(target)) {
-        throw new ApiError(
-          'bad-request',
-          'Give the full path of the folder or drive, for example /media/cdrom or D:\\.',
-        );
+        throw new ApiError('path-not-absolute');
       }
       currentScan?.controller.abort();
+      // Masks belong to the disc they were drawn on.
+      seriesMasks.clear();
+      // The last disc's images leave memory with it.
+      images.forget();
       const collector = engines.validate?.collector();
       const mine: CurrentScan = {
         scanId: newId('scan'),
@@ -341,6 +422,7 @@ export function createAppService(options: AppServiceOptions): AppService {
         ...(collector ? { collector } : {}),
       };
       currentScan = mine;
+      const startedAt = performance.now();
       try {
         const result = await scan(target, {
           signal: mine.controller.signal,
@@ -361,21 +443,23 @@ export function createAppService(options: AppServiceOptions): AppService {
             }
           },
         });
-        if (mine.controller.signal.aborted) throw new ApiError('cancelled', 'Reading was stopped.');
+        if (mine.controller.signal.aborted) throw new ApiError('scan-stopped');
         mine.result = result;
-        return toScanView(mine.scanId, result, true);
+        const view = toScanView(mine.scanId, result, true);
+        supportLog.scanFinished(view, performance.now() - startedAt);
+        return view;
       } catch (error) {
         if (currentScan === mine) currentScan = undefined;
         if (error instanceof ApiError) throw error;
         if ((error as Error).name === 'AbortError') {
-          throw new ApiError('cancelled', 'Reading was stopped.');
+          throw new ApiError('scan-stopped');
         }
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') {
-          throw new ApiError('not-found', 'There is no folder or drive at this path.');
+          throw new ApiError('path-not-found');
         }
         if (code === 'EACCES' || code === 'EPERM') {
-          throw new ApiError('not-readable', 'Ferry is not allowed to read this folder.');
+          throw new ApiError('path-not-readable');
         }
         throw error;
       }
@@ -398,9 +482,11 @@ export function createAppService(options: AppServiceOptions): AppService {
         };
       }
       const expected = openLink?.view.patient;
+      const findings = groupFindings(outcome.findings);
+      supportLog.findingsShown(findings);
       return {
         scanId,
-        findings: groupFindings(outcome.findings),
+        findings,
         identity: {
           status: outcome.identity.status,
           ...(outcome.identity.message !== undefined ? { message: outcome.identity.message } : {}),
@@ -419,8 +505,8 @@ export function createAppService(options: AppServiceOptions): AppService {
         ),
       );
       // Only files the scan found: the renderer cannot name any other file on the computer.
-      if (!known) throw new ApiError('not-found', 'This image is not on the disc that was read.');
-      if (!engines.deid) throw notAvailable('The before-and-after preview');
+      if (!known) throw new ApiError('image-not-on-disc');
+      if (!engines.deid) throw new ApiError('preview-unavailable');
       const preview = await engines.deid.previewInstance(result.root, relPath, link.view.policy);
       return { path: relPath, policy: link.view.policy, ...preview };
     },
@@ -432,41 +518,52 @@ export function createAppService(options: AppServiceOptions): AppService {
         .flatMap((study) => study.series)
         .find((item) => item.seriesInstanceUid === seriesInstanceUid);
       const instance = series && middleInstance(series);
-      if (!instance)
-        throw new ApiError('not-found', 'This series is not on the disc that was read.');
+      if (!instance) throw new ApiError('series-not-on-disc');
       const cache = scanned.thumbnails ?? new Map<string, Promise<ThumbnailView>>();
       if (!scanned.thumbnails) Object.assign(scanned, { thumbnails: cache });
       let pending = cache.get(seriesInstanceUid);
       if (!pending) {
-        pending = thumbnail(scanned.result.root, seriesInstanceUid, instance);
+        pending = thumbnail(scanId, scanned.result.root, seriesInstanceUid, instance);
         cache.set(seriesInstanceUid, pending);
       }
       return pending;
     },
+
+    'preview.image': async ({ scanId, path: relPath, frame, window, maxSize }) => {
+      const { result } = requireScan(scanId);
+      const link = requireLink();
+      // Only files the scan found: the renderer cannot name any other file on the computer.
+      if (!isOnScan(result, relPath)) throw new ApiError('image-not-on-disc');
+      return images.render({
+        scanId,
+        root: result.root,
+        path: relPath,
+        policy: link.view.policy,
+        frame,
+        ...(window ? { window } : {}),
+        ...(maxSize !== undefined ? { maxSize } : {}),
+      });
+    },
+
+    ...maskHandlers,
 
     'upload.start': async ({ scanId, studyKeys, burnedInConfirmed, identityConfirmed }) => {
       const link = requireLink();
       const scanned = requireScan(scanId);
       const { result } = scanned;
       if (upload && !['done', 'failed', 'cancelled'].includes(upload.progress.state)) {
-        throw new ApiError('busy', 'An upload is already running.');
+        throw new ApiError('upload-running');
       }
-      if (!engines.upload) throw notAvailable('Sending images');
+      if (!engines.upload) throw new ApiError('upload-unavailable');
       const policy = link.view.policy;
       if (policy.kind !== 'none' && !engines.deid) {
-        throw new ApiError(
-          'deid-unavailable',
-          'The hospital asks for the images to be de-identified before they are sent, and this version of Ferry cannot do that yet. Nothing was sent.',
-        );
+        throw new FerryError('deid-unavailable', { detail: `policy ${policy.kind}` });
       }
       const outcome = scanned.validation ?? (await validation(scanned));
       if (outcome && !identityConfirmed) {
         const flagged = new Set(mismatchedKeys(result, outcome));
         if (studyKeys.some((key) => flagged.has(key.replace(/s\d+$/u, '')))) {
-          throw new ApiError(
-            'identity-unconfirmed',
-            'Some chosen images may be of another person. Confirm that they are of the person the link was made for, or leave them out.',
-          );
+          throw new ApiError('identity-unconfirmed');
         }
       }
       const instances = withoutBlocked(selectedInstances(result, studyKeys), outcome);
@@ -494,6 +591,7 @@ export function createAppService(options: AppServiceOptions): AppService {
       };
       upload = current;
       let recorded = false;
+      let ended = false;
       current.control = engines.upload.start(
         {
           link: link.link,
@@ -508,13 +606,25 @@ export function createAppService(options: AppServiceOptions): AppService {
           const progress: UploadProgress = { ...update, uploadId };
           current.progress = progress;
           emit('upload.progress', progress);
+          if (!ended && ['done', 'failed', 'cancelled'].includes(progress.state)) {
+            ended = true;
+            supportLog.uploadEnded(progress.state, progress.error?.code);
+            if (kiosk && progress.state === 'done') void ejectAfterTransfer(result.root);
+          }
           if (progress.transferId !== undefined) {
             const terminal = ['done', 'failed', 'cancelled'].includes(progress.state);
             // Recorded as soon as the portal names the transfer, and again when it ends.
             if (terminal || !recorded) {
               recorded = true;
               void history
-                .upsert(historyEntry(current, progress.state, progress.error?.message ?? ''))
+                .upsert(
+                  historyEntry(
+                    current,
+                    progress.state,
+                    progress.error?.message ?? '',
+                    progress.error,
+                  ),
+                )
                 .catch(() => {});
             }
           }
@@ -546,7 +656,7 @@ export function createAppService(options: AppServiceOptions): AppService {
 
     'transfer.status': async ({ transferId }) => {
       const link = requireLink();
-      if (!engines.link) throw notAvailable('Transfer status');
+      if (!engines.link) throw new ApiError('status-unavailable');
       const status: TransferStatusView = {
         ...(await engines.link.transferStatus(link.link, transferId)),
         portal: link.link.portalUrl,
@@ -565,7 +675,83 @@ export function createAppService(options: AppServiceOptions): AppService {
     },
 
     'history.list': async () => history.list(),
+
+    'session.reset': async () => {
+      if (upload && !['done', 'failed', 'cancelled'].includes(upload.progress.state)) {
+        throw new ApiError('reset-while-sending');
+      }
+      const finishing = upload?.control.finished;
+      currentScan?.controller.abort();
+      currentScan = undefined;
+      seriesMasks.clear();
+      images.forget();
+      upload = undefined;
+      openLink = undefined;
+      pendingLink = undefined;
+      supportLog.forgetScan();
+      engines.link?.forget?.();
+      await platform.secrets.delete(LINK_SECRET);
+      // The engine closes the journal after its last update; wait before removing it.
+      await finishing?.catch(() => {});
+      let removedFiles = 0;
+      if (kiosk) {
+        for (const dir of options.sessionDirs ?? []) removedFiles += await removeContents(dir);
+        await options.onSessionReset?.();
+      }
+      return { removedFiles };
+    },
+
+    'support.bundle': async ({ language }) =>
+      buildSupportBundle({
+        log: supportLog,
+        app: { version: options.version, host: options.host },
+        settings: {
+          kiosk,
+          language,
+          linkOpen: openLink !== undefined,
+          secretsPersistent: platform.secrets.persistent,
+        },
+        engines: {
+          link: engines.link !== undefined,
+          upload: engines.upload !== undefined,
+          validate: engines.validate !== undefined,
+          deid: engines.deid !== undefined,
+        },
+        now: now(),
+      }),
   };
+
+  /** Kiosk: the disc goes back out of the drive once its images are sent. */
+  async function ejectAfterTransfer(mediaRoot: string): Promise<void> {
+    const outcome = await ejectMediaDrive(mediaRoot, platform.drives, drives);
+    if (outcome.kind === 'failed') supportLog.callFailed('media.eject', 'eject-failed', 0);
+    if (outcome.kind !== 'ejected' || !platform.drives) return;
+    const remaining = await platform.drives.list().catch(() => undefined);
+    // The watcher would notice too, seconds later; the status screen should know now.
+    drives = remaining ?? drives.filter((drive) => drive.id !== outcome.drive.id);
+    emit('drives.changed', { drives: [...drives] });
+  }
+
+  /** Every call timed; the ones that fail are counted by code for the support file. */
+  const timed = Object.fromEntries(
+    Object.entries(handlers).map(([method, handler]) => [
+      method,
+      async (request: unknown) => {
+        const started = performance.now();
+        try {
+          return await (handler as (request: unknown) => Promise<unknown>)(request);
+        } catch (error) {
+          supportLog.callFailed(
+            method as keyof ApiHandlers,
+            toErrorBody(error).code,
+            performance.now() - started,
+            now(),
+          );
+          throw error;
+        }
+      },
+    ]),
+  ) as unknown as ApiHandlers;
 
   /**
    * What validation holds back: files with an error finding (damaged, unreadable) and extra
@@ -585,23 +771,20 @@ export function createAppService(options: AppServiceOptions): AppService {
     }
     const kept = instances.filter((item) => !held.has(item.instance.path));
     if (kept.length === 0) {
-      throw new ApiError(
-        'nothing-sendable',
-        'None of the chosen images can be sent: they are damaged or unreadable (see what Ferry noticed on the disc).',
-      );
+      throw new ApiError('nothing-sendable');
     }
     return kept;
   }
 
   function requireUpload(uploadId: string): CurrentUpload {
     if (!upload || upload.uploadId !== uploadId) {
-      throw new ApiError('no-upload', 'This upload is no longer running.');
+      throw new ApiError('no-upload');
     }
     return upload;
   }
 
   return {
-    handlers,
+    handlers: timed,
     openLinkFromOutside(url) {
       pendingLink = url;
       emit('link.opened', { url });
