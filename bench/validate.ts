@@ -1,7 +1,9 @@
 /**
  * Validation's cost over the scan (issue 6: scan + validate takes at most 1.20 times the scan).
  * Generates a realistic disc of 2,000 instances, then times `scanMedia` and `scanAndValidate`
- * on it, alternating runs so that both see the same warm page cache, and compares the medians.
+ * on it, alternating runs so that both see the same warm page cache, and compares the medians. The target is on elapsed time; the process's CPU time is measured beside
+ * it, because on a machine shared with other work the elapsed time of a 200 ms run swings by
+ * more than validation costs, while the CPU time the run itself spends moves much less.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,6 +22,22 @@ export interface ValidateBenchFigures {
   readonly scanMs: number;
   readonly scanValidateMs: number;
   readonly ratio: number;
+  /** CPU time (user + system) of the same runs, medians. */
+  readonly scanCpuMs: number;
+  readonly scanValidateCpuMs: number;
+  readonly cpuRatio: number;
+  /**
+   * Medians of the ratio of each scan + validate run to the scan run just before it: on a
+   * machine whose load drifts, adjacent runs see the same load, so these move less than the
+   * ratio of the two medians (printed beside it, not a replacement for it).
+   */
+  readonly pairedRatio: number;
+  readonly pairedCpuRatio: number;
+}
+
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
 
 export async function measureValidate(runs = runsFromEnv(7)): Promise<ValidateBenchFigures> {
@@ -41,21 +59,42 @@ export async function measureValidate(runs = runsFromEnv(7)): Promise<ValidateBe
     await scanAndValidate(media.root);
     const scans: number[] = [];
     const validations: number[] = [];
+    const scanCpu: number[] = [];
+    const validationCpu: number[] = [];
     for (let run = 0; run < runs; run++) {
+      let cpu = cpuMs();
       let started = performance.now();
       await scanMedia(media.root);
       scans.push(performance.now() - started);
+      scanCpu.push(cpuMs() - cpu);
+      cpu = cpuMs();
       started = performance.now();
       await scanAndValidate(media.root);
       validations.push(performance.now() - started);
+      validationCpu.push(cpuMs() - cpu);
     }
     const scanMs = median(scans);
     const scanValidateMs = median(validations);
+    const scanCpuMs = median(scanCpu);
+    const scanValidateCpuMs = median(validationCpu);
+    const pairedRatio = median(validations.map((ms, run) => ms / scans[run]!));
+    const pairedCpuRatio = median(validationCpu.map((ms, run) => ms / scanCpu[run]!));
+    log(
+      `CPU time, medians: scan ${scanCpuMs.toFixed(0)} ms, scan + validate ${scanValidateCpuMs.toFixed(0)} ms (${(scanValidateCpuMs / scanCpuMs).toFixed(3)}x)`,
+    );
+    log(
+      `paired runs, median ratio: elapsed ${pairedRatio.toFixed(3)}x, CPU ${pairedCpuRatio.toFixed(3)}x (${runs} pairs)`,
+    );
     return {
       instances: media.totalInstances,
       scanMs,
       scanValidateMs,
       ratio: scanValidateMs / scanMs,
+      scanCpuMs,
+      scanValidateCpuMs,
+      cpuRatio: scanValidateCpuMs / scanCpuMs,
+      pairedRatio,
+      pairedCpuRatio,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -72,6 +111,12 @@ export async function benchValidate(): Promise<void> {
   console.log(`  scan + validate       ${figures.scanValidateMs.toFixed(0)} ms`);
   console.log(
     `  ratio                 ${figures.ratio.toFixed(3)} (target <= ${validateRatioTarget.toFixed(2)}: ${verdict})`,
+  );
+  console.log(`  scan CPU time         ${figures.scanCpuMs.toFixed(0)} ms`);
+  console.log(`  scan + validate CPU   ${figures.scanValidateCpuMs.toFixed(0)} ms`);
+  console.log(`  CPU ratio             ${figures.cpuRatio.toFixed(3)}`);
+  console.log(
+    `  paired ratio          ${figures.pairedRatio.toFixed(3)} (CPU ${figures.pairedCpuRatio.toFixed(3)})`,
   );
 }
 

@@ -5,11 +5,27 @@
  * (PS3.3 C.7.6.3, PS3.5 8.1.1), and the privacy risks the preview must show.
  */
 import { attributeName, formatTag, Tag, TransferSyntax } from '../dicom/dictionary.ts';
-import type { DicomDataset, DicomElement, ParsedDicom } from '../dicom/parse.ts';
+import type { DicomDataset, ParsedDicom } from '../dicom/parse.ts';
 import { findingCatalog, type FindingCode } from '../findings.ts';
-import { requirementsOf, tagOfKeyword } from './iods.ts';
+import {
+  photometricSamples,
+  pixelValueKeywords,
+  requirementsOf,
+  tagOfKeyword,
+  type CompiledCondition,
+  type CompiledEnumeration,
+  type ResolvedIod,
+} from './iods.ts';
 import { lookupSopClass } from './sop-classes.ts';
-import { checkValues, ValueProblems } from './values.ts';
+import { checkSrContent } from './sr-rules.ts';
+import { InstanceMemo, sameValue, trim, trimmed } from './byte-memo.ts';
+import {
+  checkValues,
+  isEmptyValue,
+  ValueProblems,
+  type RoleTable,
+  type ValueCheckContext,
+} from './values.ts';
 
 /** One instance's finding before findings of many files are grouped. */
 export interface InstanceFinding {
@@ -63,6 +79,17 @@ const knownTransferSyntaxes: ReadonlySet<string> = new Set([
   ...[107, 108, 110, 111, 112, 201, 202, 203, 204, 205].map((n) => `1.2.840.10008.1.2.4.${n}`),
 ]);
 
+/** The last transfer syntax looked up and its verdict: a disc mostly repeats one. */
+let lastTransferSyntax = '';
+let lastTransferSyntaxKnown = false;
+function isKnownTransferSyntax(uid: string): boolean {
+  if (uid !== lastTransferSyntax) {
+    lastTransferSyntax = uid;
+    lastTransferSyntaxKnown = knownTransferSyntaxes.has(uid);
+  }
+  return lastTransferSyntaxKnown;
+}
+
 /** Native (uncompressed) encodings, whose pixel data length follows from the description. */
 const nativeTransferSyntaxes: ReadonlySet<string> = new Set([
   TransferSyntax.ImplicitVrLittleEndian,
@@ -80,6 +107,9 @@ const metaRequired: readonly number[] = [
   Tag.TransferSyntaxUid,
   Tag.ImplementationClassUid,
 ];
+
+/** The meta's required elements as a role table for the pass over the meta (values.ts). */
+const metaRoles: RoleTable = { index: 1023, type1: metaRequired, type2: [] };
 
 const identifiers: readonly number[] = [
   Tag.SopClassUid,
@@ -103,17 +133,19 @@ const commentKeywords = [
 ];
 let commentTags: number[] | undefined;
 
-const burnedInProneByIod = new Map<string, boolean>();
-function isBurnedInProne(iod: string): boolean {
-  let prone = burnedInProneByIod.get(iod);
-  if (prone === undefined) burnedInProneByIod.set(iod, (prone = burnedInProne.test(iod)));
-  return prone;
+/** Per IOD name: the burned-in detail when the IOD is prone to it, '' when it is not. */
+const burnedInDetailByIod = new Map<string, string>();
+function burnedInDetail(iod: string): string {
+  let detail = burnedInDetailByIod.get(iod);
+  if (detail === undefined) {
+    detail = burnedInProne.test(iod) ? `${iod} without Burned In Annotation (0028,0301) NO` : '';
+    burnedInDetailByIod.set(iod, detail);
+  }
+  return detail;
 }
 
-const patientIdentityRemoved = 0x00120062;
-const deidentificationMethod = 0x00120063;
-const deidentificationMethodCodes = 0x00120064;
 const imagesInAcquisitionTag = 0x00201002;
+const planarConfiguration = 0x00280006;
 const acquisitionNumberTag = 0x00200012;
 const perFrameFunctionalGroups = 0x52009230;
 
@@ -130,53 +162,6 @@ function describe(tags: readonly number[]): string {
   return tags.map((tag) => `${attributeName(tag)} ${formatTag(tag)}`).join(', ');
 }
 
-/** VRs whose bytes are numbers: a zero byte is a value, not padding. */
-const binaryVrs: ReadonlySet<string> = new Set([
-  'US',
-  'SS',
-  'UL',
-  'SL',
-  'FL',
-  'FD',
-  'AT',
-  'SV',
-  'UV',
-  'OB',
-  'OW',
-  'OF',
-  'OL',
-  'OD',
-  'OV',
-  'UN',
-]);
-
-function isEmpty(dataset: DicomDataset, element: DicomElement): boolean {
-  if (element.items) return element.items.length === 0;
-  if (element.length === 0) return true;
-  if (element.undefinedLength || binaryVrs.has(element.vr)) return false;
-  const bytes = dataset.bytes;
-  const end = Math.min(bytes.length, element.valueOffset + element.length);
-  for (let i = element.valueOffset; i < end; i++) {
-    if (bytes[i] !== 0x20 && bytes[i] !== 0) return false;
-  }
-  return true;
-}
-
-/**
- * A UI or CS value (default repertoire, PS3.5 6.1.2.2): read as bytes, no character set
- * decoding, padding trimmed. Every value this module compares is one of those.
- */
-function textOf(dataset: DicomDataset | undefined, tag: number): string {
-  const element = dataset?.elements.get(tag);
-  if (!dataset || !element || element.items || element.undefinedLength) return '';
-  const bytes = dataset.bytes;
-  let start = element.valueOffset;
-  let end = Math.min(bytes.length, start + element.length);
-  while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0)) end--;
-  while (start < end && bytes[start] === 0x20) start++;
-  return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-}
-
 /**
  * An integer from US, SS, UL, SL or IS (first value), read from the bytes: the rules read a
  * dozen per instance, and decoding text for each would cost more than all the other checks.
@@ -186,7 +171,8 @@ function integerOf(dataset: DicomDataset, tag: number): number | undefined {
   if (!element || element.items || element.undefinedLength) return undefined;
   const bytes = dataset.bytes;
   const at = element.valueOffset;
-  if (at + element.length > bytes.length) return undefined;
+  const end = at + element.length;
+  if (end > bytes.length) return undefined;
   const le = dataset.littleEndian;
   switch (element.vr) {
     case 'US':
@@ -206,106 +192,118 @@ function integerOf(dataset: DicomDataset, tag: number): number | undefined {
       return element.vr === 'SL' ? value | 0 : value;
     }
     default: {
-      const first = textOf(dataset, tag).split('\\')[0]!.trim();
-      return /^[+-]?\d+$/u.test(first) ? Number.parseInt(first, 10) : undefined;
+      // IS (and text read as a number): [spaces][+-]digits[spaces], first value only.
+      let i = at;
+      while (i < end && bytes[i] === 0x20) i++;
+      let sign = 1;
+      if (bytes[i] === 0x2b || bytes[i] === 0x2d) sign = bytes[i++] === 0x2d ? -1 : 1;
+      let value = 0;
+      let digits = 0;
+      while (i < end && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) {
+        value = value * 10 + (bytes[i++]! - 0x30);
+        digits++;
+      }
+      while (i < end && (bytes[i] === 0x20 || bytes[i] === 0)) i++;
+      if (digits === 0 || digits > 15 || (i < end && bytes[i] !== 0x5c)) return undefined;
+      return sign * value;
     }
   }
 }
 
 /** The tags of `tags` that `dataset` lacks or holds empty (a loop: this runs per instance). */
-function absentOrEmpty(dataset: DicomDataset, tags: readonly number[]): number[] {
-  const result: number[] = [];
+function absentOrEmpty(dataset: DicomDataset, tags: readonly number[]): number[] | undefined {
+  let result: number[] | undefined;
   for (const tag of tags) {
     const element = dataset.elements.get(tag);
-    if (!element || isEmpty(dataset, element)) result.push(tag);
+    if (!element || isEmptyValue(dataset, element)) (result ??= []).push(tag);
   }
   return result;
 }
 
-/** Runs every instance rule over a parsed header. `relPath` is only carried into the facts. */
+function addTo(findings: InstanceFinding[], code: FindingCode, detail?: string): void {
+  findings.push(detail !== undefined ? { code, detail } : { code });
+}
+
+/**
+ * Runs every instance rule over a parsed header. `relPath` is only carried into the facts;
+ * `texts` remembers repeated values across the instances of one run (byte-memo.ts).
+ */
 export function checkInstance(
   relPath: string,
   parsed: ParsedDicom,
   fileSize: number,
+  texts: InstanceMemo = new InstanceMemo(),
 ): InstanceReport {
   const ds = parsed.dataset;
   const findings: InstanceFinding[] = [];
-  const add = (code: FindingCode, detail?: string): void => {
-    findings.push(detail !== undefined ? { code, detail } : { code });
+
+  const transferSyntax = parsed.transferSyntaxUid;
+  const explicitVr = transferSyntax !== TransferSyntax.ImplicitVrLittleEndian;
+  const problems = new ValueProblems();
+  // Every field set here, so that the context keeps one shape through the passes.
+  const context: ValueCheckContext = {
+    explicitVr,
+    problems,
+    uidOnly: false,
+    outOfOrder: false,
+    nonAsciiWithoutCharset: false,
+    passed: texts.passed,
+    type1Present: 0,
+    type2Present: 0,
   };
-  const text = (tag: number): string => textOf(ds, tag);
-  const datasetSopClass = text(Tag.SopClassUid);
-  const datasetSopInstance = text(Tag.SopInstanceUid);
 
   // Part 10 (PS3.10 7.1): complete meta, its UIDs equal to the dataset's, a known encoding.
   const meta = parsed.meta;
   if (meta) {
-    const absent = absentOrEmpty(meta, metaRequired);
-    if (absent.length > 0) add('file-meta-incomplete', `absent or empty: ${describe(absent)}`);
-    const differ: string[] = [];
-    const metaClass = textOf(meta, Tag.MediaStorageSopClassUid);
-    const metaInstance = textOf(meta, Tag.MediaStorageSopInstanceUid);
-    if (metaClass && datasetSopClass && metaClass !== datasetSopClass) {
-      differ.push('Media Storage SOP Class UID differs from SOP Class UID');
+    // One pass over the meta: its values, and its required elements counted.
+    checkValues(meta, context, metaRoles);
+    const absent =
+      context.type1Present === metaRequired.length ? undefined : absentOrEmpty(meta, metaRequired);
+    if (absent) addTo(findings, 'file-meta-incomplete', `absent or empty: ${describe(absent)}`);
+    let differ: string[] | undefined;
+    if (sameValue(meta, Tag.MediaStorageSopClassUid, ds, Tag.SopClassUid) === false) {
+      (differ ??= []).push('Media Storage SOP Class UID differs from SOP Class UID');
     }
-    if (metaInstance && datasetSopInstance && metaInstance !== datasetSopInstance) {
-      differ.push('Media Storage SOP Instance UID differs from SOP Instance UID');
+    if (sameValue(meta, Tag.MediaStorageSopInstanceUid, ds, Tag.SopInstanceUid) === false) {
+      (differ ??= []).push('Media Storage SOP Instance UID differs from SOP Instance UID');
     }
-    if (differ.length > 0) add('file-meta-mismatch', differ.join('; '));
+    if (differ) addTo(findings, 'file-meta-mismatch', differ.join('; '));
   }
-  const transferSyntax = parsed.transferSyntaxUid;
-  if (!parsed.transferSyntaxGuessed && !knownTransferSyntaxes.has(transferSyntax)) {
-    add('unknown-transfer-syntax', `Transfer Syntax UID ${transferSyntax.slice(0, 64)}`);
+  if (!parsed.transferSyntaxGuessed && !isKnownTransferSyntax(transferSyntax)) {
+    addTo(
+      findings,
+      'unknown-transfer-syntax',
+      `Transfer Syntax UID ${transferSyntax.slice(0, 64)}`,
+    );
   }
-
-  // Identifiers: what files the instance under a study and series (PS3.3 C.12.1, C.7.2.1, C.7.3.1).
-  const missingIds = absentOrEmpty(ds, identifiers);
-  if (missingIds.length > 0) add('missing-identifier', `absent or empty: ${describe(missingIds)}`);
 
   // The IOD's required attributes.
-  const sopClassUid = datasetSopClass || textOf(meta, Tag.MediaStorageSopClassUid);
+  const sopClassUid =
+    texts.text(ds, Tag.SopClassUid) || texts.text(meta, Tag.MediaStorageSopClassUid);
   const sopClass = sopClassUid ? lookupSopClass(sopClassUid) : undefined;
   if (sopClassUid && !sopClass) {
-    add(
+    addTo(
+      findings,
       'unknown-sop-class',
       `SOP Class UID ${sopClassUid.slice(0, 64)} is not a storage SOP class of PS3.4`,
     );
   }
   const iod = requirementsOf(sopClass?.iod ?? '');
-  const type1Absent: number[] = [];
-  const type1Empty: number[] = [];
-  for (const tag of iod.type1) {
-    if (missingIds.includes(tag)) continue;
-    if (tag === Tag.PixelData) continue;
-    const element = ds.elements.get(tag);
-    if (!element) type1Absent.push(tag);
-    else if (isEmpty(ds, element)) type1Empty.push(tag);
-  }
-  // PS3.3 C.7.1.1: a de-identified patient says how (Type 1C on Patient Identity Removed YES).
-  if (
-    text(patientIdentityRemoved).toUpperCase() === 'YES' &&
-    !ds.elements.has(deidentificationMethod) &&
-    !ds.elements.has(deidentificationMethodCodes)
-  ) {
-    type1Absent.push(deidentificationMethod);
-  }
-  const type2Absent: number[] = [];
-  for (const tag of iod.type2) if (!ds.elements.has(tag)) type2Absent.push(tag);
-  if (type1Absent.length > 0 || type1Empty.length > 0) {
-    const parts: string[] = [];
-    if (type1Absent.length > 0) parts.push(`Type 1 absent: ${describe(type1Absent)}`);
-    if (type1Empty.length > 0) parts.push(`Type 1 empty: ${describe(type1Empty)}`);
-    add('required-attribute-missing', parts.join('; '));
-  }
-  if (type2Absent.length > 0)
-    add('type2-attribute-missing', `Type 2 absent: ${describe(type2Absent)}`);
-
-  // Values by VR, VM and length, every element and item; element order.
-  const explicitVr = transferSyntax !== TransferSyntax.ImplicitVrLittleEndian;
-  const problems = new ValueProblems();
-  const context = { explicitVr, problems, outOfOrder: false };
-  checkValues(ds, context);
-  if (meta) checkValues(meta, context);
+  // Values by VR, VM and length, every element and item (sequence items against their macros);
+  // element order; then what depends on them: conditions, enumerations.
+  checkValues(ds, context, iod);
+  // Identifiers: what files the instance under a study and series (PS3.3 C.12.1, C.7.2.1,
+  // C.7.3.1). When they are among the IOD's Type 1 attributes and all of those were found,
+  // they are there.
+  const missingIds =
+    context.type1Present === iod.type1.length && identifiersRequired(iod)
+      ? undefined
+      : absentOrEmpty(ds, identifiers);
+  if (missingIds) addTo(findings, 'missing-identifier', `absent or empty: ${describe(missingIds)}`);
+  checkRequired(ds, iod, context, missingIds, findings);
+  checkConditionals(ds, iod, context, texts, findings);
+  checkEnumerations(ds, iod, texts, findings);
+  if (explicitVr) checkPixelValueVrs(ds, problems);
   // PS3.3 C.7.6.16.2: one Per-frame Functional Groups item per frame.
   const perFrame = ds.elements.get(perFrameFunctionalGroups)?.items;
   const frameCount = integerOf(ds, Tag.NumberOfFrames);
@@ -316,85 +314,255 @@ export function checkInstance(
       `${perFrame.length} item(s) for ${frameCount} frame(s) (PS3.3 C.7.6.16.2)`,
     );
   }
-  if (problems.uid) add('invalid-uid', [...problems.uid].join('; '));
-  if (problems.value) add('invalid-value', [...problems.value].join('; '));
+  if (problems.uid) addTo(findings, 'invalid-uid', [...problems.uid].join('; '));
+  if (problems.value) addTo(findings, 'invalid-value', [...problems.value].join('; '));
+  if (problems.item) addTo(findings, 'sequence-item-invalid', [...problems.item].join('; '));
+  if (iod.family === 'sr') {
+    const content = checkSrContent(ds);
+    if (content.length > 0) addTo(findings, 'sr-content-invalid', content.join('; '));
+  }
   if (context.outOfOrder)
-    add('element-order', 'data elements not in ascending tag order (PS3.5 7.1)');
-  if (parsed.anomalies.length > 0) add('encoding-anomaly', parsed.anomalies.slice(0, 4).join('; '));
+    addTo(findings, 'element-order', 'data elements not in ascending tag order (PS3.5 7.1)');
+  if (parsed.anomalies.length > 0)
+    addTo(findings, 'encoding-anomaly', parsed.anomalies.slice(0, 4).join('; '));
 
   // Pixel data against rows, columns, frames, samples and bits (PS3.3 C.7.6.3).
-  checkPixels(parsed, iod.image, transferSyntax, add);
+  checkPixels(parsed, iod.image, transferSyntax, texts, findings);
 
   // Privacy risks for the preview.
   const iodName = sopClass?.iod ?? '';
-  const burnedIn = text(Tag.BurnedInAnnotation).toUpperCase();
-  if (burnedIn === 'YES') add('burned-in-text-likely', 'Burned In Annotation (0028,0301) is YES');
-  else if (burnedIn !== 'NO' && isBurnedInProne(iodName)) {
-    add('burned-in-text-likely', `${iodName} without Burned In Annotation (0028,0301) NO`);
+  const burnedIn = texts.text(ds, Tag.BurnedInAnnotation);
+  if (burnedIn === 'YES' || burnedIn === 'yes') {
+    addTo(findings, 'burned-in-text-likely', 'Burned In Annotation (0028,0301) is YES');
+  } else if (burnedIn !== 'NO' && burnedIn !== 'no') {
+    const detail = burnedInDetail(iodName);
+    if (detail) addTo(findings, 'burned-in-text-likely', detail);
   }
-  if (iod.family === 'document') add('document-attached', iodName);
-  if (iod.family === 'sr') add('free-text-report', iodName);
+  if (iod.family === 'document') addTo(findings, 'document-attached', iodName);
+  if (iod.family === 'sr') addTo(findings, 'free-text-report', iodName);
   commentTags ??= commentKeywords.map(tagOfKeyword);
-  const comments: number[] = [];
+  let comments: number[] | undefined;
   for (const tag of commentTags) {
     const element = ds.elements.get(tag);
-    if (element !== undefined && !isEmpty(ds, element)) comments.push(tag);
+    if (element !== undefined && !isEmptyValue(ds, element)) (comments ??= []).push(tag);
   }
-  if (comments.length > 0) add('free-text-comments', describe(comments));
+  if (comments) addTo(findings, 'free-text-comments', describe(comments));
 
-  // A file that will not be sent reports why, once: its most fundamental error, naming the
-  // others in the detail, and not the lesser faults that follow from it.
-  const blocking = findings
-    .filter((finding) => findingCatalog[finding.code].severity === 'error')
-    .sort((a, b) => blockingOrder.indexOf(a.code) - blockingOrder.indexOf(b.code));
-  const root = blocking[0];
-  const reported: InstanceFinding[] = !root
-    ? findings
-    : [
-        blocking.length === 1
-          ? root
-          : {
-              code: root.code,
-              detail: `${root.detail ?? ''} (also: ${blocking
-                .slice(1)
-                .map((finding) => finding.code)
-                .join(', ')})`,
-            },
-      ];
-  const seriesNumber = integerOf(ds, Tag.SeriesNumber);
-  const studyRelated = integerOf(ds, Tag.NumberOfStudyRelatedInstances);
-  const seriesRelated = integerOf(ds, Tag.NumberOfSeriesRelatedInstances);
-  const imagesInAcquisition = integerOf(ds, imagesInAcquisitionTag);
-  const acquisitionNumber = integerOf(ds, acquisitionNumberTag);
   const facts: InstanceFacts = {
     path: relPath,
     fileSize,
-    sopInstanceUid: datasetSopInstance || textOf(meta, Tag.MediaStorageSopInstanceUid),
-    studyInstanceUid: text(Tag.StudyInstanceUid),
-    seriesInstanceUid: text(Tag.SeriesInstanceUid),
-    modality: text(Tag.Modality),
-    seriesNumber,
-    studyRelatedInstances: studyRelated,
-    seriesRelatedInstances: seriesRelated,
-    imagesInAcquisition,
-    acquisitionNumber,
+    sopInstanceUid:
+      texts.once(ds, Tag.SopInstanceUid) || texts.once(meta, Tag.MediaStorageSopInstanceUid),
+    studyInstanceUid: texts.text(ds, Tag.StudyInstanceUid),
+    seriesInstanceUid: texts.text(ds, Tag.SeriesInstanceUid),
+    modality: texts.text(ds, Tag.Modality),
+    seriesNumber: integerOf(ds, Tag.SeriesNumber),
+    studyRelatedInstances: integerOf(ds, Tag.NumberOfStudyRelatedInstances),
+    seriesRelatedInstances: integerOf(ds, Tag.NumberOfSeriesRelatedInstances),
+    imagesInAcquisition: integerOf(ds, imagesInAcquisitionTag),
+    acquisitionNumber: integerOf(ds, acquisitionNumberTag),
   };
-  return {
-    facts,
-    findings: reported,
-  };
+  return { facts, findings: oneReasonPerBlockedFile(findings) };
 }
+
+const identifiersByIod: boolean[] = [];
+function identifiersRequired(iod: ResolvedIod): boolean {
+  return (identifiersByIod[iod.index] ??= identifiers.every((tag) => iod.type1.includes(tag)));
+}
+
+/**
+ * The IOD's Type 1 (present, not empty) and Type 2 (present) attributes. The pass over the
+ * elements counted those present; only when a count falls short are the tables searched for
+ * which ones, to name them.
+ */
+function checkRequired(
+  ds: DicomDataset,
+  iod: ResolvedIod,
+  context: ValueCheckContext,
+  missingIds: readonly number[] | undefined,
+  findings: InstanceFinding[],
+): void {
+  if (context.type1Present !== iod.type1.length) {
+    let type1Absent: number[] | undefined;
+    let type1Empty: number[] | undefined;
+    for (const tag of iod.type1) {
+      if (missingIds?.includes(tag)) continue;
+      const element = ds.elements.get(tag);
+      if (!element) (type1Absent ??= []).push(tag);
+      else if (isEmptyValue(ds, element)) (type1Empty ??= []).push(tag);
+    }
+    if (type1Absent || type1Empty) {
+      const parts: string[] = [];
+      if (type1Absent) parts.push(`Type 1 absent: ${describe(type1Absent)}`);
+      if (type1Empty) parts.push(`Type 1 empty: ${describe(type1Empty)}`);
+      addTo(findings, 'required-attribute-missing', parts.join('; '));
+    }
+  }
+  if (context.type2Present !== iod.type2.length) {
+    let type2Absent: number[] | undefined;
+    for (const tag of iod.type2) if (!ds.elements.has(tag)) (type2Absent ??= []).push(tag);
+    if (type2Absent)
+      addTo(findings, 'type2-attribute-missing', `Type 2 absent: ${describe(type2Absent)}`);
+  }
+}
+
+/**
+ * A file that will not be sent reports why, once: its most fundamental error, naming the
+ * others in the detail, and not the lesser faults that follow from it.
+ */
+function oneReasonPerBlockedFile(findings: InstanceFinding[]): InstanceFinding[] {
+  let errors = 0;
+  for (const finding of findings) if (findingCatalog[finding.code].severity === 'error') errors++;
+  if (errors === 0) return findings;
+  const blocking = findings
+    .filter((finding) => findingCatalog[finding.code].severity === 'error')
+    .sort((a, b) => blockingOrder.indexOf(a.code) - blockingOrder.indexOf(b.code));
+  const root = blocking[0]!;
+  if (blocking.length === 1) return [root];
+  const others = blocking
+    .slice(1)
+    .map((finding) => finding.code)
+    .join(', ');
+  return [{ code: root.code, detail: `${root.detail ?? ''} (also: ${others})` }];
+}
+
+function holds(
+  ds: DicomDataset,
+  condition: CompiledCondition,
+  context: ValueCheckContext,
+  texts: InstanceMemo,
+): boolean {
+  switch (condition.kind) {
+    case 'non-ascii-text':
+      return context.nonAsciiWithoutCharset === true;
+    case 'present':
+    case 'absent': {
+      const element = ds.elements.get(condition.tag);
+      const filled = element !== undefined && !isEmptyValue(ds, element);
+      return condition.kind === 'present' ? filled : !filled;
+    }
+    case 'equals':
+      return (
+        ds.elements.has(condition.tag) &&
+        condition.values.includes(texts.text(ds, condition.tag).split('\\')[0]!.trim())
+      );
+    case 'above': {
+      const value = integerOf(ds, condition.tag);
+      return value !== undefined && value > condition.value;
+    }
+  }
+}
+
+/** The IOD's conditional (1C/2C) attributes and the ones forbidden in a situation (iods.ts). */
+function checkConditionals(
+  ds: DicomDataset,
+  iod: ResolvedIod,
+  context: ValueCheckContext,
+  texts: InstanceMemo,
+  findings: InstanceFinding[],
+): void {
+  let missing: string[] | undefined;
+  let forbidden: string[] | undefined;
+  for (const conditional of iod.conditionals) {
+    let applies = true;
+    for (const condition of conditional.when) {
+      if (!holds(ds, condition, context, texts)) {
+        applies = false;
+        break;
+      }
+    }
+    if (!applies) continue;
+    const element = ds.elements.get(conditional.tag);
+    if (conditional.type === 'forbidden') {
+      if (element)
+        (forbidden ??= []).push(`${describe([conditional.tag])} with ${conditional.rule}`);
+    } else if (!element || (conditional.type === '1C' && isEmptyValue(ds, element))) {
+      const state = element ? 'empty' : 'absent';
+      (missing ??= []).push(
+        `Type ${conditional.type} ${state}: ${describe([conditional.tag])}, required with ${conditional.rule}`,
+      );
+    }
+  }
+  if (missing) addTo(findings, 'conditional-attribute-missing', missing.join('; '));
+  if (forbidden) addTo(findings, 'attribute-not-allowed', forbidden.join('; '));
+}
+
+/** Enumerated values and defined terms (iods.ts): each value named by tag, never quoted. */
+function checkEnumerations(
+  ds: DicomDataset,
+  iod: ResolvedIod,
+  texts: InstanceMemo,
+  findings: InstanceFinding[],
+): void {
+  let wrong: string[] | undefined;
+  for (const enumeration of iod.enumerations) {
+    const element = ds.elements.get(enumeration.tag);
+    if (!element) continue;
+    if (!trim(ds, element) || trimmed.start === trimmed.end) continue;
+    const { start, end } = trimmed;
+    const bytes = ds.bytes;
+    const verdict =
+      texts.verdicts.get(enumeration, bytes, start, end) ??
+      texts.verdicts.set(
+        enumeration,
+        bytes,
+        start,
+        end,
+        enumerationProblem(ds, enumeration, texts),
+      );
+    if (verdict) (wrong ??= []).push(verdict);
+  }
+  if (wrong) addTo(findings, 'enumerated-value-invalid', wrong.join('; '));
+}
+
+function enumerationProblem(
+  ds: DicomDataset,
+  enumeration: CompiledEnumeration,
+  texts: InstanceMemo,
+): string {
+  const values = texts.text(ds, enumeration.tag).split('\\');
+  const checked =
+    enumeration.index < 0 ? values : values.slice(enumeration.index, enumeration.index + 1);
+  for (const value of checked) {
+    const term = value.trim();
+    if (term === '' && enumeration.index < 0) continue;
+    if (!enumeration.terms.has(term)) return `${describe([enumeration.tag])}: ${enumeration.label}`;
+  }
+  return '';
+}
+
+/** US when Pixel Representation is 0, SS when 1 (PS3.3 C.7.6.3): explicit VR files only. */
+function checkPixelValueVrs(ds: DicomDataset, problems: ValueProblems): void {
+  pixelValueTags ??= pixelValueKeywords.map(tagOfKeyword);
+  let representation: number | undefined;
+  for (const tag of pixelValueTags) {
+    const element = ds.elements.get(tag);
+    if (!element || (element.vr !== 'US' && element.vr !== 'SS')) continue;
+    representation ??= integerOf(ds, Tag.PixelRepresentation) ?? -1;
+    const expected = representation === 0 ? 'US' : representation === 1 ? 'SS' : undefined;
+    if (expected && element.vr !== expected) {
+      problems.add(
+        'value',
+        tag,
+        `encoded as ${element.vr}, Pixel Representation ${representation} needs ${expected} (PS3.3 C.7.6.3)`,
+      );
+    }
+  }
+}
+let pixelValueTags: number[] | undefined;
 
 function checkPixels(
   parsed: ParsedDicom,
   imageIod: boolean,
   transferSyntax: string,
-  add: (code: FindingCode, detail?: string) => void,
+  texts: InstanceMemo,
+  findings: InstanceFinding[],
 ): void {
   const ds = parsed.dataset;
   const pixel = parsed.pixelData;
   if (!pixel) {
-    if (imageIod) add('pixel-data-missing', 'no Pixel Data (7FE0,0010) before the end of the file');
+    if (imageIod)
+      addTo(findings, 'pixel-data-missing', 'no Pixel Data (7FE0,0010) before the end of the file');
     return;
   }
   const rows = integerOf(ds, Tag.Rows);
@@ -425,9 +593,41 @@ function checkPixels(
     }
     if (samples < 1 || samples > 4) impossible.push(`Samples per Pixel ${samples}`);
     if (frames < 1) impossible.push(`Number of Frames ${frames}`);
+    // PS3.3 C.7.6.3.1: how to read the samples. A wrong value leaves them uninterpretable.
+    const representation = integerOf(ds, Tag.PixelRepresentation);
+    if (representation !== undefined && representation !== 0 && representation !== 1)
+      impossible.push(`Pixel Representation ${representation}`);
+    const photometric = texts.text(ds, Tag.PhotometricInterpretation);
+    const wanted = photometricSamples.get(photometric);
+    if (wanted !== undefined && samples !== wanted) {
+      impossible.push(
+        `Photometric Interpretation ${photometric} with Samples per Pixel ${samples}`,
+      );
+    } else if (wanted === undefined && photometric !== '') {
+      addTo(
+        findings,
+        'enumerated-value-invalid',
+        `${describe([Tag.PhotometricInterpretation])}: not one of its defined terms (PS3.3 C.7.6.3.1.2)`,
+      );
+    }
+    const planar = integerOf(ds, planarConfiguration);
+    if (samples > 1 && planar !== undefined && planar !== 0 && planar !== 1)
+      impossible.push(`Planar Configuration ${planar}`);
+    if (
+      bitsStored !== undefined &&
+      highBit !== undefined &&
+      highBit < (bitsAllocated ?? 0) &&
+      highBit !== bitsStored - 1
+    ) {
+      addTo(
+        findings,
+        'enumerated-value-invalid',
+        `High Bit ${highBit} with Bits Stored ${bitsStored}: High Bit is Bits Stored - 1 (PS3.3 C.7.6.3)`,
+      );
+    }
   }
   if (impossible.length > 0) {
-    add('pixel-description-invalid', impossible.join('; '));
+    addTo(findings, 'pixel-description-invalid', impossible.join('; '));
     return;
   }
   if (pixel.undefinedLength || !nativeTransferSyntaxes.has(transferSyntax)) return;
@@ -440,16 +640,25 @@ function checkPixels(
     return;
   }
   // YBR_FULL_422 and YBR_PARTIAL_422 keep two samples per pixel natively (PS3.3 C.7.6.3.1.2).
-  const photometric = textOf(ds, Tag.PhotometricInterpretation).toUpperCase();
+  const photometric = texts.text(ds, Tag.PhotometricInterpretation);
   const samplesStored = samples === 3 && photometric.endsWith('_422') ? 2 : samples;
   const bits = rows * columns * frames * samplesStored * bitsAllocated;
   const expected = Math.ceil(bits / 8);
   const actual = pixel.length;
+  if (actual >= expected && actual <= expected + (expected % 2)) return;
   const description = `${rows} x ${columns} x ${frames} frame(s) x ${samplesStored} sample(s) x ${bitsAllocated} bits`;
   if (actual < expected) {
-    add('pixel-data-short', `Pixel Data has ${actual} bytes, ${description} needs ${expected}`);
+    addTo(
+      findings,
+      'pixel-data-short',
+      `Pixel Data has ${actual} bytes, ${description} needs ${expected}`,
+    );
   } else if (actual > expected + (expected % 2)) {
     // One byte of padding to an even length is the rule (PS3.5 8.1.1), not an excess.
-    add('pixel-data-long', `Pixel Data has ${actual} bytes, ${description} needs ${expected}`);
+    addTo(
+      findings,
+      'pixel-data-long',
+      `Pixel Data has ${actual} bytes, ${description} needs ${expected}`,
+    );
   }
 }

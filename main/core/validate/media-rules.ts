@@ -18,6 +18,12 @@ function instancesOf(patient: MediaPatient): MediaInstance[] {
   return patient.studies.flatMap((study) => study.series.flatMap((series) => series.instances));
 }
 
+function firstInstanceOf(patient: MediaPatient): MediaInstance | undefined {
+  for (const study of patient.studies)
+    for (const series of study.series) if (series.instances.length > 0) return series.instances[0];
+  return undefined;
+}
+
 /** People on the disc: patient entries joined when their names match and their ID or birth date agree. */
 export function groupPeople(patients: readonly MediaPatient[]): MediaPatient[][] {
   const groups: MediaPatient[][] = [];
@@ -46,11 +52,10 @@ export function hierarchyFindings(scan: ScanResult): MediaFinding[] {
   const personOf = new Map<MediaPatient, number>();
   people.forEach((group, index) => group.forEach((patient) => personOf.set(patient, index)));
 
-  // A study under two people, a series under two studies.
+  // A study under two people, a series under two studies. Paths are gathered only for the
+  // UIDs in conflict, which are rare: most discs need none.
   const studyOwners = new Map<string, Set<number>>();
-  const studyPaths = new Map<string, string[]>();
   const seriesOwners = new Map<string, Set<string>>();
-  const seriesPaths = new Map<string, string[]>();
   for (const patient of scan.patients) {
     const person = personOf.get(patient) ?? -1;
     for (const study of patient.studies) {
@@ -58,37 +63,45 @@ export function hierarchyFindings(scan: ScanResult): MediaFinding[] {
       let owners = studyOwners.get(study.studyInstanceUid);
       if (!owners) studyOwners.set(study.studyInstanceUid, (owners = new Set()));
       owners.add(person);
-      const paths = studyPaths.get(study.studyInstanceUid) ?? [];
-      studyPaths.set(study.studyInstanceUid, paths);
       for (const series of study.series) {
-        for (const instance of series.instances) paths.push(instance.path);
         if (series.seriesInstanceUid === '') continue;
         let studies = seriesOwners.get(series.seriesInstanceUid);
         if (!studies) seriesOwners.set(series.seriesInstanceUid, (studies = new Set()));
         studies.add(study.studyInstanceUid);
-        const inSeries = seriesPaths.get(series.seriesInstanceUid) ?? [];
-        seriesPaths.set(series.seriesInstanceUid, inSeries);
-        for (const instance of series.instances) inSeries.push(instance.path);
       }
     }
   }
-  for (const [uid, owners] of studyOwners) {
-    if (owners.size > 1) {
-      findings.push({
-        code: 'uid-hierarchy-conflict',
-        detail: `one Study Instance UID is filed under ${owners.size} different patients`,
-        paths: studyPaths.get(uid) ?? [],
-      });
+  const conflictingStudies = new Map<string, string[]>();
+  const conflictingSeries = new Map<string, string[]>();
+  for (const [uid, owners] of studyOwners) if (owners.size > 1) conflictingStudies.set(uid, []);
+  for (const [uid, studies] of seriesOwners) if (studies.size > 1) conflictingSeries.set(uid, []);
+  if (conflictingStudies.size > 0 || conflictingSeries.size > 0) {
+    for (const patient of scan.patients) {
+      for (const study of patient.studies) {
+        const studyPaths = conflictingStudies.get(study.studyInstanceUid);
+        for (const series of study.series) {
+          const seriesPaths = conflictingSeries.get(series.seriesInstanceUid);
+          for (const instance of series.instances) {
+            studyPaths?.push(instance.path);
+            seriesPaths?.push(instance.path);
+          }
+        }
+      }
     }
   }
-  for (const [uid, studies] of seriesOwners) {
-    if (studies.size > 1) {
-      findings.push({
-        code: 'uid-hierarchy-conflict',
-        detail: `one Series Instance UID is filed under ${studies.size} different studies`,
-        paths: seriesPaths.get(uid) ?? [],
-      });
-    }
+  for (const [uid, paths] of conflictingStudies) {
+    findings.push({
+      code: 'uid-hierarchy-conflict',
+      detail: `one Study Instance UID is filed under ${studyOwners.get(uid)!.size} different patients`,
+      paths,
+    });
+  }
+  for (const [uid, paths] of conflictingSeries) {
+    findings.push({
+      code: 'uid-hierarchy-conflict',
+      detail: `one Series Instance UID is filed under ${seriesOwners.get(uid)!.size} different studies`,
+      paths,
+    });
   }
 
   if (people.length > 1) {
@@ -96,7 +109,7 @@ export function hierarchyFindings(scan: ScanResult): MediaFinding[] {
       code: 'several-patients',
       detail: `${people.length} people (told apart by name, patient ID and birth date)`,
       paths: people
-        .map((group) => instancesOf(group[0]!)[0]?.path ?? '')
+        .map((group) => firstInstanceOf(group[0]!)?.path ?? '')
         .filter((path) => path !== ''),
     });
   }

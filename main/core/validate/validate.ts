@@ -24,6 +24,7 @@ import { readFileHead, readStreamHead, type HeadRead } from '../media/read-head.
 import { nextZipEntry } from '../media/zip.ts';
 import { scanMedia, type ScanOptions } from '../media/scan.ts';
 import { forEachLimit, throwIfAborted } from '../util/pool.ts';
+import { InstanceMemo } from './byte-memo.ts';
 import type { ExpectedPatient } from './identity.ts';
 import { checkInstance, type InstanceFacts, type InstanceReport } from './instance-rules.ts';
 import {
@@ -69,10 +70,12 @@ export interface ValidationResult {
 /** Collects instance reports while the scan reads headers. */
 export class InstanceChecks {
   readonly reports = new Map<string, InstanceReport>();
+  /** Values repeated from one instance to the next, read once (byte-memo.ts); this run only. */
+  readonly texts = new InstanceMemo();
 
   /** Pass as the scan's `onInstanceHeader`. */
   readonly onInstanceHeader = (relPath: string, parsed: ParsedDicom, fileSize: number): void => {
-    this.reports.set(relPath, checkInstance(relPath, parsed, fileSize));
+    this.reports.set(relPath, checkInstance(relPath, parsed, fileSize, this.texts));
   };
 }
 
@@ -98,25 +101,36 @@ export async function validateMedia(
   options: ValidateOptions = {},
 ): Promise<ValidationResult> {
   const reports = options.checks?.reports ?? new Map<string, InstanceReport>();
-  const instances = scan.patients.flatMap((patient) =>
-    patient.studies.flatMap((study) => study.series.flatMap((series) => series.instances)),
-  );
-  const unread = instances.filter((instance) => !reports.has(instance.path));
+  // Plain loops: flatMap and filter over a disc's instances cost more than the rules on them.
+  const instances: MediaInstance[] = [];
+  const unread: MediaInstance[] = [];
+  for (const patient of scan.patients) {
+    for (const study of patient.studies) {
+      for (const series of study.series) {
+        for (const instance of series.instances) {
+          instances.push(instance);
+          if (!reports.has(instance.path)) unread.push(instance);
+        }
+      }
+    }
+  }
   const readFailures: MediaFinding[] = [];
   if (unread.length > 0)
     await readMissingReports(scan.root, unread, reports, readFailures, options);
   throwIfAborted(options.signal);
 
-  const grouped = new Map<string, { code: FindingCode; detail?: string; paths: string[] }>();
-  const addGrouped = (
-    code: FindingCode,
-    detail: string | undefined,
-    paths: readonly string[],
-  ): void => {
-    const key = `${code}\u0000${detail ?? ''}`;
-    const entry = grouped.get(key);
-    if (entry) entry.paths.push(...paths);
-    else grouped.set(key, { code, ...(detail !== undefined ? { detail } : {}), paths: [...paths] });
+  // Findings of one code and detail are one finding listing every file (by code, then detail).
+  type Group = { code: FindingCode; detail?: string; paths: string[] };
+  const grouped = new Map<FindingCode, Map<string, Group>>();
+  const groupOf = (code: FindingCode, detail: string | undefined): Group => {
+    let byDetail = grouped.get(code);
+    if (!byDetail) grouped.set(code, (byDetail = new Map()));
+    let group = byDetail.get(detail ?? '');
+    if (!group) {
+      group = { code, ...(detail !== undefined ? { detail } : {}), paths: [] };
+      byDetail.set(detail ?? '', group);
+    }
+    return group;
   };
   const facts: InstanceFacts[] = [];
   for (const instance of instances) {
@@ -124,7 +138,7 @@ export async function validateMedia(
     if (!report) continue;
     facts.push(report.facts);
     for (const finding of report.findings)
-      addGrouped(finding.code, finding.detail, [instance.path]);
+      groupOf(finding.code, finding.detail).paths.push(instance.path);
   }
 
   const duplicates = await duplicateFindings(scan.root, instances, facts, options);
@@ -135,10 +149,13 @@ export async function validateMedia(
     ...completenessFindings(facts),
     ...(options.expectedPatient ? identityFindings(scan, options.expectedPatient) : []),
   ];
-  for (const finding of mediaFindings) addGrouped(finding.code, finding.detail, finding.paths);
+  for (const finding of mediaFindings)
+    groupOf(finding.code, finding.detail).paths.push(...finding.paths);
 
-  const validation = [...grouped.values()].map((entry) =>
-    makeFinding(entry.code, [...new Set(entry.paths)].sort(), entry.detail),
+  const validation = [...grouped.values()].flatMap((byDetail) =>
+    [...byDetail.values()].map((entry) =>
+      makeFinding(entry.code, [...new Set(entry.paths)].sort(), entry.detail),
+    ),
   );
   const findings = [...scan.findings, ...validation].sort(
     (a, b) =>
@@ -204,10 +221,11 @@ async function readMissingReports(
     byArchive.set(archive, entries);
     entries.set(instance.path.slice(split + ZIP_SEPARATOR.length), instance);
   }
+  const texts = new InstanceMemo();
   const judge = (instance: MediaInstance, head: HeadRead): void => {
     const read = head.read;
     if (read.kind === 'dicom') {
-      reports.set(instance.path, checkInstance(instance.path, read.parsed, head.size));
+      reports.set(instance.path, checkInstance(instance.path, read.parsed, head.size, texts));
     } else {
       const code =
         read.kind === 'malformed' && read.code !== 'truncated'
@@ -285,20 +303,27 @@ async function duplicateFindings(
   facts: readonly InstanceFacts[],
   options: ValidateOptions,
 ): Promise<{ findings: MediaFinding[]; skip: string[] }> {
+  // Most discs hold each instance once: the first path per UID is kept as a string, and a
+  // list is made only for a UID met twice.
+  const firstPath = new Map<string, string>();
   const byUid = new Map<string, string[]>();
-  const sizes = new Map<string, number>();
-  for (const fact of facts) sizes.set(fact.path, fact.fileSize);
   for (const instance of instances) {
     const uid = instance.sopInstanceUid;
     if (!uid) continue;
-    const paths = byUid.get(uid) ?? [];
-    byUid.set(uid, paths);
-    paths.push(instance.path);
+    const first = firstPath.get(uid);
+    if (first === undefined) firstPath.set(uid, instance.path);
+    else {
+      const paths = byUid.get(uid);
+      if (paths) paths.push(instance.path);
+      else byUid.set(uid, [first, instance.path]);
+    }
   }
-  const groups = [...byUid.values()].filter((paths) => paths.length > 1);
+  const groups = [...byUid.values()];
   const findings: MediaFinding[] = [];
   const skip: string[] = [];
   if (groups.length === 0) return { findings, skip };
+  const sizes = new Map<string, number>();
+  for (const fact of facts) sizes.set(fact.path, fact.fileSize);
   const sameSize = groups.filter(
     (paths) => new Set(paths.map((p) => sizes.get(p) ?? -1)).size === 1,
   );

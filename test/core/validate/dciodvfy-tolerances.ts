@@ -17,10 +17,11 @@ export interface Tolerance {
 /** dciodvfy errors Ferry deliberately does not report (docs/validation.md lists the same). */
 export const toleratedDciodvfyErrors: readonly Tolerance[] = [
   {
-    id: 'conditional-attributes',
-    pattern: /^Error - Missing attribute Type [12]C Conditional/u,
+    id: 'laterality',
+    pattern:
+      /^Error - Missing attribute Type 2C Conditional Element=<Laterality> Module=<GeneralSeries>/u,
     reason:
-      'Type 1C/2C requirements depend on conditions (laterality of a paired body part, patient orientation, de-identification) most of which a header cannot settle; Ferry checks only the Patient Identity Removed condition. Receiving archives store such instances.',
+      'Laterality (0020,0060) is required only when the body part examined is a paired structure (PS3.3 C.7.3.1); dciodvfy cannot tell and reports it for any body part, WHOLE BODY included. Ferry checks the conditions a header settles (docs/validation.md, Conditional attributes).',
   },
   {
     id: 'condition-unsatisfied',
@@ -29,29 +30,16 @@ export const toleratedDciodvfyErrors: readonly Tolerance[] = [
   },
   {
     id: 'enumerated-values',
-    pattern: /^Error - Unrecognized enumerated value/u,
+    pattern:
+      /^Error - Unrecognized enumerated value <(YBR_FULL|YBR_FULL_422|0x2)> for value 1 of attribute <(Photometric Interpretation|Number of Frames)>/u,
     reason:
-      "dciodvfy's enumerations lag behind the standard and the encodings (YBR_FULL for JPEG-compressed secondary capture, Number of Frames in multi-frame secondary capture); Ferry does not judge enumerated values.",
+      "dciodvfy's enumerations lag behind the standard and the encodings: YBR_FULL for JPEG-compressed and YBR_FULL_422 for native secondary capture (PS3.3 C.7.6.3.1.2, PS3.5 8.2.1), Number of Frames in multi-frame secondary capture. Ferry checks enumerated values against the current standard (enumerated-value-invalid).",
   },
   {
     id: 'uid-root',
     pattern: /^Error - Illegal root for UID/u,
     reason:
       'Whether a UID root is registered cannot be checked offline; a UID that is well formed (PS3.5 9.1) is stored by every archive.',
-  },
-  {
-    id: 'sr-content-tree',
-    pattern:
-      /^Error - (Referenced SOP Instance is not listed in CurrentRequestedProcedureEvidenceSequence|Coordinates Content Item has missing or incorrect required child|Shall not be present for Referenced SOP Class that is not multi-frame)/u,
-    reason:
-      'Structured report content-tree and template constraints (PS3.3 C.17.3, PS3.16) are the author system’s business; the report is sent as it is and flagged for the privacy preview.',
-  },
-  {
-    id: 'nested-macro',
-    pattern:
-      /^Error - Missing attribute Type 1 Required Element=<\w+> Module=<SOPInstanceReferenceMacro>/u,
-    reason:
-      'Type 1 attributes inside sequence items (macros) are not checked: Ferry checks the top level of the dataset.',
   },
   {
     id: 'ybr-422-pixel-length',
