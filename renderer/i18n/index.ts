@@ -5,6 +5,7 @@
  */
 import type { ApiErrorBody, HistoryEntry, ImageRenderView } from '../types.ts';
 import { en, type MessageKey } from './en.ts';
+import { deidReasonsEs } from './deid.es.ts';
 import { errorsEs } from './errors.es.ts';
 import { es } from './es.ts';
 import { findingsEs } from './findings.es.ts';
@@ -313,7 +314,25 @@ export function findingMessage(finding: {
  * upload path's by its code (main/core/errors.ts), else the core's English word for word.
  */
 export function errorMessage(error: ApiErrorBody): string {
-  return coreSentence(errorTables, error.messageId ?? error.code, error.message, error.params);
+  return coreSentence(
+    errorTables,
+    error.messageId ?? error.code,
+    error.message,
+    localParams(error),
+  );
+}
+
+const deidReasonTables: Partial<Record<Language, Readonly<Record<string, string>>>> = {
+  es: deidReasonsEs,
+};
+
+/** A "not sent" error's reason is the core's English words: put the translated reason in. */
+function localParams(error: ApiErrorBody): ApiErrorBody['params'] {
+  const params = error.params;
+  const why = params?.['why'];
+  if (error.messageId !== 'not-sent' || typeof why !== 'string') return params;
+  const table = deidReasonTables[currentLanguage()];
+  return table && Object.hasOwn(table, why) ? { ...params, reason: table[why]! } : params;
 }
 
 const imagingTables: Partial<Record<Language, Readonly<Record<string, string>>>> = {

@@ -374,7 +374,7 @@ export function deidEngine(options: {
       );
     } catch (error) {
       if (error instanceof DeidError) {
-        throw new ApiError('not-sent', { reason: error.message });
+        throw new ApiError('not-sent', { reason: error.message, why: error.code });
       }
       const code = (error as NodeJS.ErrnoException).code;
       if (typeof code === 'string' && /^E[A-Z]+$/u.test(code)) {
