@@ -197,7 +197,7 @@ async function ferrySend(
   const journalDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-journal-'));
   const key = randomBytes(32);
   const journal = await UploadJournal.open(path.join(journalDir, 'bench.journal'), key);
-  const files = fileSource(root);
+  const files = fileSource(root, { pooled: true }); // as the session reads the media
   try {
     const result = await runStow({
       http: createHttp({ maxSockets: SETTINGS.concurrency + 2 }),
@@ -226,6 +226,90 @@ async function timed(run: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await run();
   return (performance.now() - started) / 1000;
+}
+
+interface Measured {
+  readonly seconds: number;
+  /** Process CPU time (user + system, every thread) during the send. */
+  readonly cpuSeconds: number;
+  readonly peakRss: number;
+}
+
+/**
+ * One timed send. Both senders are measured the same way: the same 5 ms RSS sampling timer and
+ * the same CPU accounting, so neither pays for a measurement the other does not.
+ */
+async function measured(send: (rss: RssSampler) => Promise<void>): Promise<Measured> {
+  collectGarbage();
+  const rss = new RssSampler().start();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await send(rss);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6, peakRss: rss.stop() };
+}
+
+/** Alternating runs of each sender to the null sink; medians, since the machine is shared. */
+async function nullSinkRounds(
+  label: string,
+  url: string,
+  study: { root: string; items: UploadItem[]; bytes: number },
+  runs: number,
+): Promise<BenchResult[]> {
+  const mibs = mib(study.bytes);
+  const gib = study.bytes / 1024 ** 3;
+  const by: Record<'ferry' | 'baseline', Measured[]> = { ferry: [], baseline: [] };
+  for (let round = 0; round < runs; round++) {
+    const order =
+      round % 2 === 0 ? (['baseline', 'ferry'] as const) : (['ferry', 'baseline'] as const);
+    for (const who of order) {
+      by[who].push(
+        await measured((rss) =>
+          who === 'ferry'
+            ? ferrySend(url, study.root, study.items, rss)
+            : baselineSend(url, study.root, study.items),
+        ),
+      );
+    }
+    const last = (who: 'ferry' | 'baseline'): string => {
+      const run = by[who].at(-1)!;
+      return `${who} ${formatNumber(mibs / run.seconds)} MiB/s (CPU ${formatNumber(run.cpuSeconds)} s)`;
+    };
+    log(
+      `${label} round ${round + 1}: ${last('baseline')}, ${last('ferry')}, load ${formatNumber(os.loadavg()[0]!)}`,
+    );
+  }
+  const time = (who: 'ferry' | 'baseline'): number => median(by[who].map((r) => r.seconds));
+  const cpu = (who: 'ferry' | 'baseline'): number => median(by[who].map((r) => r.cpuSeconds));
+  const peak = (who: 'ferry' | 'baseline'): number => Math.max(...by[who].map((r) => r.peakRss));
+  return [
+    {
+      name: `throughput to a null STOW-RS sink, ${label}`,
+      value: mibs / time('ferry'),
+      unit: 'MiB/s',
+      baseline: mibs / time('baseline'),
+      target: `>= ${RATIO_TARGET}x baseline`,
+      pass: time('baseline') / time('ferry') >= RATIO_TARGET,
+      note: `${study.items.length} instances, batches of ${SETTINGS.batchCount} / ${mib(SETTINGS.batchBytes)} MiB, ${SETTINGS.concurrency} in flight, median of ${runs}, alternating`,
+    },
+    {
+      name: `CPU time per GiB sent, ${label}`,
+      value: cpu('ferry') / gib,
+      unit: 's',
+      baseline: cpu('baseline') / gib,
+      note: 'process CPU (user + system, all threads: Ferry hashes on its own thread), medians; the sink runs apart',
+    },
+    {
+      name: `peak RSS while sending ${label}`,
+      value: mib(peak('ferry')),
+      unit: 'MiB',
+      baseline: mib(peak('baseline')),
+      target: `< ${RSS_TARGET_MB} MB`,
+      pass: peak('ferry') < RSS_TARGET_MB * 1e6,
+      note: 'the whole bench process (the sink runs apart); baseline = the minimal sender, same sampling',
+    },
+  ];
 }
 
 async function makeStudy(
@@ -276,43 +360,7 @@ export async function benchUpload(
     const study = await makeStudy(1);
     try {
       const mibs = mib(study.bytes);
-      const ferry: number[] = [];
-      const baseline: number[] = [];
-      let peak = 0;
-      for (let round = 0; round < runs; round++) {
-        const order = round % 2 === 0 ? ['baseline', 'ferry'] : ['ferry', 'baseline'];
-        for (const who of order) {
-          if (who === 'baseline')
-            baseline.push(await timed(() => baselineSend(sink.url, study.root, study.items)));
-          else {
-            const rss = new RssSampler().start();
-            ferry.push(await timed(() => ferrySend(sink.url, study.root, study.items, rss)));
-            peak = Math.max(peak, rss.stop());
-          }
-        }
-        log(
-          `null sink round ${round + 1}: baseline ${formatNumber(mibs / baseline.at(-1)!)} MiB/s, ferry ${formatNumber(mibs / ferry.at(-1)!)} MiB/s`,
-        );
-      }
-      const ferryRate = mibs / median(ferry);
-      const baseRate = mibs / median(baseline);
-      results.push({
-        name: 'throughput to a null STOW-RS sink, 1 GiB',
-        value: ferryRate,
-        unit: 'MiB/s',
-        baseline: baseRate,
-        target: `>= ${RATIO_TARGET}x baseline`,
-        pass: ferryRate >= RATIO_TARGET * baseRate,
-        note: `${study.items.length} instances, batches of ${SETTINGS.batchCount} / ${mib(SETTINGS.batchBytes)} MiB, ${SETTINGS.concurrency} in flight, median of ${runs}`,
-      });
-      results.push({
-        name: 'peak RSS while sending 1 GiB',
-        value: mib(peak),
-        unit: 'MiB',
-        target: `< ${RSS_TARGET_MB} MB`,
-        pass: peak < RSS_TARGET_MB * 1e6,
-        note: 'the whole bench process (sink runs apart)',
-      });
+      results.push(...(await nullSinkRounds('1 GiB', sink.url, study, runs)));
 
       const why = missingOrthanc();
       if (withOrthanc && why === undefined) {
@@ -353,45 +401,7 @@ export async function benchUpload(
     if (with4GiB) {
       const big = await makeStudy(4);
       try {
-        const mibs = mib(big.bytes);
-        // Alternating, medians: the machine is shared, one run each is noise.
-        const baseTimes: number[] = [];
-        const ferryTimes: number[] = [];
-        let peak = 0;
-        for (let round = 0; round < runs; round++) {
-          const order = round % 2 === 0 ? ['baseline', 'ferry'] : ['ferry', 'baseline'];
-          for (const who of order) {
-            if (who === 'baseline')
-              baseTimes.push(await timed(() => baselineSend(sink.url, big.root, big.items)));
-            else {
-              const rss = new RssSampler().start();
-              ferryTimes.push(await timed(() => ferrySend(sink.url, big.root, big.items, rss)));
-              peak = Math.max(peak, rss.stop());
-            }
-          }
-          log(
-            `4 GiB round ${round + 1}: baseline ${formatNumber(mibs / baseTimes.at(-1)!)} MiB/s, ferry ${formatNumber(mibs / ferryTimes.at(-1)!)} MiB/s`,
-          );
-        }
-        const baseTime = median(baseTimes);
-        const ferryTime = median(ferryTimes);
-        log(`4 GiB: peak RSS ${formatNumber(mib(peak))} MiB`);
-        results.push({
-          name: 'throughput to a null STOW-RS sink, 4 GiB',
-          value: mibs / ferryTime,
-          unit: 'MiB/s',
-          baseline: mibs / baseTime,
-          target: `>= ${RATIO_TARGET}x baseline`,
-          pass: baseTime / ferryTime >= RATIO_TARGET,
-          note: `median of ${runs}, alternating`,
-        });
-        results.push({
-          name: 'peak RSS while sending 4 GiB',
-          value: mib(peak),
-          unit: 'MiB',
-          target: `< ${RSS_TARGET_MB} MB`,
-          pass: peak < RSS_TARGET_MB * 1e6,
-        });
+        results.push(...(await nullSinkRounds('4 GiB', sink.url, big, runs)));
       } finally {
         await rm(big.dir, { recursive: true, force: true });
       }

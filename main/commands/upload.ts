@@ -234,7 +234,7 @@ export async function runUpload(args: string[], io: Io): Promise<number> {
         confirmBurnedIn: values['confirm-burned-in'] === true,
       });
       io.stderr(
-        deid.policy.kind === 'reconcile'
+        deid.policy?.kind === 'reconcile'
           ? 'The hospital asks for its own patient ID in the images; preparing them…\n'
           : 'The hospital asks for de-identified images; preparing them…\n',
       );

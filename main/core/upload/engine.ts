@@ -1,6 +1,7 @@
 /**
  * The sending loop: instances in batches (by count and bytes) over several requests in flight,
- * each answer read per instance and written to the journal before anything else happens, retries
+ * each answer read per instance and written to the journal before it counts (the next request
+ * does not wait for that write: the journal groups concurrent appends into one fdatasync), retries
  * with backoff and jitter (Retry-After honoured) for the network and busy servers, permanent
  * failures set aside with their reason, and progress (instances, bytes, rate, ETA).
  *
@@ -142,6 +143,9 @@ export async function runStow(options: EngineOptions): Promise<EngineResult> {
   const onOuterAbort = (): void => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let fatal: FerryError | undefined;
+  /** Journal appends of answered batches not yet on disk; the first one that failed. */
+  const journalWrites = new Set<Promise<void>>();
+  let journalError: unknown;
 
   const emitProgress = (force = false): void => {
     const now = performance.now();
@@ -318,7 +322,11 @@ export async function runStow(options: EngineOptions): Promise<EngineResult> {
     const again: Work[] = [];
     // The source may have remapped UIDs (de-identification): answers name what was sent.
     const sentUidFor = new Map<Work, string>();
-    batch.forEach((w, i) => sentUidFor.set(w, sent[i]?.uid ?? w.item.sopInstanceUid));
+    batch.forEach((w) => sentUidFor.set(w, w.item.sopInstanceUid));
+    for (const s of sent) {
+      const work = batch[s.index];
+      if (work) sentUidFor.set(work, s.uid);
+    }
     for (const work of batch) {
       const uid = sentUidFor.get(work)!;
       work.attempts++;
@@ -354,17 +362,30 @@ export async function runStow(options: EngineOptions): Promise<EngineResult> {
         })),
       });
     }
-    // Durable before it counts: a crash after this line loses nothing.
-    if (options.journal) await options.journal.append(...records);
-    for (const work of batch) {
-      if (ok.includes(work.item.sopInstanceUid)) {
-        confirmed.push(work.item.sopInstanceUid);
-        doneCount++;
-        doneBytes += work.item.bytes;
-      }
-    }
     queue.push(...again);
-    emitProgress(true);
+    const count = (): void => {
+      for (const work of batch) {
+        if (ok.includes(work.item.sopInstanceUid)) {
+          confirmed.push(work.item.sopInstanceUid);
+          doneCount++;
+          doneBytes += work.item.bytes;
+        }
+      }
+      emitProgress(true);
+    };
+    if (!options.journal) {
+      count();
+      return;
+    }
+    // Durable before it counts; meanwhile this worker sends its next batch, so the fdatasync is not
+    // on the sending path. A crash before the write lands loses nothing: these instances are then
+    // asked about (or sent) again on resume, as after a crash during the request itself.
+    const landing = options.journal.append(...records).then(count, (error: unknown) => {
+      journalError ??= error;
+      stop.abort();
+    });
+    journalWrites.add(landing);
+    void landing.finally(() => journalWrites.delete(landing));
   };
 
   const worker = async (): Promise<void> => {
@@ -395,21 +416,23 @@ export async function runStow(options: EngineOptions): Promise<EngineResult> {
   try {
     await Promise.all(Array.from({ length: concurrency }, () => worker()));
   } finally {
+    while (journalWrites.size > 0) await Promise.all(journalWrites);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
   emitProgress(true);
+  if (journalError !== undefined) throw journalError;
   if (fatal) throw fatal;
   if (options.signal?.aborted) throw new FerryError('cancelled');
   return { confirmed, failures, sentBytes };
 }
 
-/** Journal entries are keyed by the selection's UIDs; `sent` is in batch order. */
+/** Journal entries are keyed by the selection's UIDs; each `sent` names its batch position. */
 function toSent(
   batch: readonly Work[],
   sent: readonly SentInstance[],
 ): { uid: string; sha256: string; bytes: number }[] {
-  return sent.map((s, i) => ({
-    uid: batch[i]?.item.sopInstanceUid ?? s.uid,
+  return sent.map((s) => ({
+    uid: batch[s.index]?.item.sopInstanceUid ?? s.uid,
     sha256: s.sha256,
     bytes: s.bytes,
   }));

@@ -6,8 +6,9 @@
  * File: "FERRYJ01" | salt (16) | records. A record is u32be length | AES-256-GCM(iv | JSON | tag)
  * with its sequence number as associated data, so records cannot be reordered or dropped from the
  * middle unnoticed. Appends are one write on an O_APPEND descriptor then fdatasync; the caller
- * goes on only after both. A record torn by a crash is the last one and is cut off on open; a
- * damaged record anywhere else, or a wrong key, refuses the journal (journal-key).
+ * goes on only after both (appends made meanwhile share the next write and fdatasync). A record
+ * torn by a crash is the last one and is cut off on open; a damaged record anywhere else, or a
+ * wrong key, refuses the journal (journal-key).
  *
  * Nothing is in clear: SOP Instance UIDs, hashes and portal addresses are inside the records, the
  * file name is an HMAC of the selection.
@@ -90,7 +91,14 @@ export class UploadJournal {
   readonly #key: Buffer;
   readonly #lockFile: string;
   #seq: number;
+  /** The write in flight (never rejects). */
   #tail: Promise<void> = Promise.resolve();
+  #flushing = false;
+  #queued: {
+    records: readonly JournalRecord[];
+    resolve: () => void;
+    reject: (error: Error) => void;
+  }[] = [];
   #closed = false;
 
   /** Per SOP Instance UID; absent means pending. */
@@ -185,39 +193,60 @@ export class UploadJournal {
     return this.entries.get(uid)?.state ?? 'pending';
   }
 
-  /** Durably appends the records (one write, one fdatasync), then applies them. Serialized. */
+  /**
+   * Durably appends the records, then applies them; resolves once they are on disk. Appends made
+   * while a write is in flight go out together in the next one (group commit: one write, one
+   * fdatasync for all of them), in the order they were made.
+   */
   append(...records: JournalRecord[]): Promise<void> {
     if (records.length === 0) return this.#tail;
-    const run = async (): Promise<void> => {
-      if (this.#closed) throw new Error('journal closed');
-      const frames: Buffer[] = [];
-      for (const record of records) {
-        const sealed = seal(this.#key, Buffer.from(JSON.stringify(record)), seqBytes(this.#seq++));
-        const length = Buffer.alloc(4);
-        length.writeUInt32BE(sealed.length);
-        frames.push(length, sealed);
+    if (this.#closed) return Promise.reject(new Error('journal closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.#queued.push({ records, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        this.#tail = this.#flush();
       }
-      const data = Buffer.concat(frames);
-      let written = 0;
-      while (written < data.length) {
-        const { bytesWritten } = await this.#handle.write(data, written, data.length - written);
-        written += bytesWritten;
-      }
-      await this.#handle.datasync();
-      for (const record of records) this.#apply(record);
-    };
-    const next = this.#tail.then(run);
-    // A failed append stops the journal: later appends would have the wrong sequence numbers.
-    this.#tail = next.catch((error: unknown) => {
-      this.#closed = true;
-      throw error;
     });
-    return next;
+  }
+
+  /** Writes queued appends, a group at a time, until none is left. Never rejects. */
+  async #flush(): Promise<void> {
+    while (this.#queued.length > 0 && !this.#closed) {
+      const group = this.#queued.splice(0);
+      try {
+        const frames: Buffer[] = [];
+        for (const { records } of group) {
+          for (const record of records) {
+            const json = Buffer.from(JSON.stringify(record));
+            const sealed = seal(this.#key, json, seqBytes(this.#seq++));
+            const length = Buffer.alloc(4);
+            length.writeUInt32BE(sealed.length);
+            frames.push(length, sealed);
+          }
+        }
+        const data = Buffer.concat(frames);
+        let written = 0;
+        while (written < data.length) {
+          const { bytesWritten } = await this.#handle.write(data, written, data.length - written);
+          written += bytesWritten;
+        }
+        await this.#handle.datasync();
+        for (const { records } of group) for (const record of records) this.#apply(record);
+        for (const { resolve } of group) resolve();
+      } catch (error) {
+        // A failed append stops the journal: later appends would have the wrong sequence numbers.
+        this.#closed = true;
+        for (const { reject } of group) reject(error as Error);
+      }
+    }
+    for (const { reject } of this.#queued.splice(0)) reject(new Error('journal closed'));
+    this.#flushing = false;
   }
 
   async close(): Promise<void> {
     if (this.#closed && this.#handle.fd === -1) return;
-    await this.#tail.catch(() => undefined);
+    while (this.#flushing) await this.#tail;
     this.#closed = true;
     await this.#handle.close().catch(() => undefined);
     await rm(this.#lockFile, { force: true });

@@ -276,7 +276,10 @@ export class UploadSession {
           ...(event.error.detail ? { detail: event.error.detail } : {}),
         }),
     });
-    const files = options.source === undefined ? fileSource(options.mediaRoot ?? '.') : undefined;
+    const files =
+      options.source === undefined
+        ? fileSource(options.mediaRoot ?? '.', { pooled: true })
+        : undefined;
     const source = options.source ?? files!.source;
     let journal: UploadJournal | undefined;
     try {

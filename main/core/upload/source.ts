@@ -3,11 +3,12 @@
  * by default the file on the media (or the zip entry) as it is; when the link's policy asks for
  * de-identification, the de-identifier's streaming writer is plugged in here instead.
  */
-import { createReadStream } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import type { ScanResult } from '../media/model.ts';
+import { POOL_CHUNK_BYTES, releasePoolChunk, takePoolChunk } from './hash.ts';
 
 /** One instance chosen for upload, as the engine and the journal know it. */
 export interface UploadItem {
@@ -26,6 +27,12 @@ export interface OpenedInstance {
   readonly bytes?: number;
   /** The SOP Instance UID of the bytes streamed (a de-identifier may remap it). */
   readonly sopInstanceUid: string;
+  /**
+   * Every chunk is fresh memory of its own (its whole ArrayBuffer) that nothing else keeps: once
+   * sent, it may move to the hashing thread instead of being copied. Only for streams that
+   * allocate each read, such as a plain file's.
+   */
+  readonly ownsChunks?: boolean;
 }
 
 /** The per-instance hook: `(instance) => Promise<{ stream, bytes?, sopInstanceUid }>`. */
@@ -110,14 +117,52 @@ export interface FileSource {
   close(): void;
 }
 
+/**
+ * A file read in chunks of the pool shared with the hashing thread (hash.ts): each chunk is read
+ * into a slot nobody else holds, and after the socket and the hasher are done with it the slot is
+ * read into again. No allocation per chunk, so no garbage collection paced by the upload.
+ */
+class PooledFileStream extends Readable {
+  readonly #fd: number;
+  #position = 0;
+
+  constructor(fd: number) {
+    super({ highWaterMark: POOL_CHUNK_BYTES });
+    this.#fd = fd;
+  }
+
+  override _read(): void {
+    const buffer = takePoolChunk() ?? Buffer.allocUnsafeSlow(POOL_CHUNK_BYTES);
+    fs.read(this.#fd, buffer, 0, buffer.length, this.#position, (error, bytesRead) => {
+      if (error || bytesRead === 0 || this.destroyed) {
+        releasePoolChunk(buffer);
+        if (error) this.destroy(error);
+        else if (!this.destroyed) this.push(null);
+        return;
+      }
+      this.#position += bytesRead;
+      this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    fs.close(this.#fd, (closeError) => callback(error ?? closeError));
+  }
+}
+
+export interface FileSourceOptions {
+  /**
+   * Read plain files into the hashing thread's shared pool (for the upload engine, which hands
+   * every chunk to the hasher). Without it, each read is a buffer of its own: right for any other
+   * reader, which may keep chunks.
+   */
+  readonly pooled?: boolean;
+}
+
 /** The default source: the file (or zip entry) under `mediaRoot`, byte for byte. */
-export function fileSource(
-  mediaRoot: string,
-  options: { highWaterMark?: number } = {},
-): FileSource {
+export function fileSource(mediaRoot: string, options: FileSourceOptions = {}): FileSource {
   const root = path.resolve(mediaRoot);
   const zips = new ZipShelf();
-  const highWaterMark = options.highWaterMark ?? 1024 * 1024;
   return {
     async source(item) {
       const bang = item.path.indexOf('!/');
@@ -128,12 +173,15 @@ export function fileSource(
         );
         return { stream, bytes: item.bytes, sopInstanceUid: item.sopInstanceUid };
       }
-      const stream = createReadStream(resolveInside(root, item.path), { highWaterMark });
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', reject);
-      });
-      return { stream, bytes: item.bytes, sopInstanceUid: item.sopInstanceUid };
+      const file = resolveInside(root, item.path);
+      const fd = await new Promise<number>((resolve, reject) =>
+        fs.open(file, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
+      );
+      const stream = options.pooled
+        ? new PooledFileStream(fd)
+        : fs.createReadStream(file, { fd, highWaterMark: POOL_CHUNK_BYTES });
+      // Either way each chunk is memory of its own that the stream does not keep.
+      return { stream, bytes: item.bytes, sopInstanceUid: item.sopInstanceUid, ownsChunks: true };
     },
     close: () => zips.close(),
   };
