@@ -17,13 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import type { ImageRenderView, LinkView, PolicyView, ScanView } from '../main/core/api.ts';
-import { createDispatch } from '../main/core/app-service/dispatch.ts';
-import { memorySecretStore, noKeepAwake } from '../main/core/app-service/engines.ts';
-import { memoryHistory } from '../main/core/app-service/history.ts';
+import type { ImageRenderView, PolicyView, ScanView } from '../main/core/api.ts';
 import { IMAGE_VIEW_SIZE } from '../main/core/app-service/image.ts';
-import { deidEngine } from '../main/core/app-service/real-engines.ts';
-import { createAppService } from '../main/core/app-service/service.ts';
+import { offlineLinkView, offlineService } from '../main/core/app-service/offline.ts';
 import { encodePngAsync } from '../main/core/imaging/png.ts';
 import { closeRenderPool } from '../main/core/imaging/render-pool.ts';
 import { renderFrame } from '../main/core/imaging/render.ts';
@@ -42,42 +38,12 @@ const WINDOW_TARGET_MS = 100;
 const SLICES = 24;
 const WINDOWS_PER_RUN = 10;
 
-function linkView(policy: PolicyView): LinkView {
-  return {
-    portal: 'https://portal.example',
-    provider: { name: 'Dr. Bench', department: 'Radiology', organization: 'Bench Hospital' },
-    recipientName: 'Bench',
-    patient: { name: 'BENCH^PATIENT', birthDate: '19700101' },
-    expiresAt: '2030-01-01T00:00:00.000Z',
-    policy,
-    limits: { maxBytes: 1e12, maxInstances: 1e6 },
-    transfers: [],
-  };
-}
-
 async function viewer(root: string, policy: PolicyView) {
-  const service = createAppService({
-    host: 'browser-host',
+  const { call } = offlineService({
+    link: offlineLinkView(policy, { who: 'Bench', limits: { maxBytes: 1e12, maxInstances: 1e6 } }),
+    keyByte: 3,
     version: 'bench',
-    engines: {
-      link: {
-        resolve: async () => linkView(policy),
-        transferStatus: async () => {
-          throw new Error('not used');
-        },
-      },
-      deid: deidEngine({ journalKey: async () => Buffer.alloc(32, 3) }),
-    },
-    platformServices: { secrets: memorySecretStore(), keepAwake: noKeepAwake },
-    history: memoryHistory(),
-    emit: () => {},
   });
-  const dispatch = createDispatch(service.handlers);
-  const call = async <T>(method: string, request: unknown): Promise<T> => {
-    const answer = await dispatch(method, request);
-    if (!answer.ok) throw new Error(`${method}: ${answer.error.code}`);
-    return answer.value as T;
-  };
   await call('link.open', { url: `https://portal.example/u/${'B'.repeat(43)}` });
   const scan = await call<ScanView>('media.scan', { path: root });
   const image = async (request: Record<string, unknown>): Promise<number> => {

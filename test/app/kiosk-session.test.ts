@@ -21,10 +21,10 @@ import { fileHistory } from '../../main/core/app-service/history.ts';
 import { createEngines, journalKeyFrom } from '../../main/core/app-service/real-engines.ts';
 import { createAppService } from '../../main/core/app-service/service.ts';
 import { scanMedia } from '../../main/core/media/scan.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { freePort } from '../support/free-port.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
-import { filesContaining, listFiles } from '../support/person-files.ts';
+import { filesContaining, listFiles, personalValues } from '../support/person-files.ts';
+import { createTestLink, startTestPortal } from '../support/portal.ts';
 import { skipFor } from '../support/tools.ts';
 
 const skip = skipFor(missingDicomTools(['dcmmkdir']));
@@ -54,29 +54,11 @@ describe.skipIf(skip)('kiosk: the next person finds nothing of the previous one'
       seed: 4242,
     });
     mediaRoot = media.root;
-    const scanned = await scanMedia(mediaRoot);
-    const patient = scanned.patients[0]!;
-    const study = patient.studies[0]!;
-    personal = [
-      'QUILLFEATHER',
-      'ZEPHYRINE',
-      patient.patientId,
-      patient.birthDate,
-      study.studyInstanceUid,
-      study.accessionNumber,
-      ...study.series.map((series) => series.seriesInstanceUid),
-      ...study.series.flatMap((series) => series.instances.map((i) => i.sopInstanceUid)),
-      mediaRoot,
-    ].filter((value) => value !== '');
-    const port = await freePort();
-    portal = await startPortal({
-      port,
-      dataDir: path.join(work, 'portal'),
-      archive: 'embedded',
-      publicUrl: `http://127.0.0.1:${port}`,
+    const patient = (await scanMedia(mediaRoot)).patients[0]!;
+    personal = ['QUILLFEATHER', 'ZEPHYRINE', ...personalValues(patient), mediaRoot];
+    portal = await startTestPortal(work, {
       staffPassword: 'kiosk-session-password',
       verifyRetryMs: 100,
-      log: () => {},
     });
     // Whatever the app writes to the temporary folder lands here, apart from everything else.
     privateTmp = await mkdtemp(path.join(work, 'tmp-'));
@@ -130,19 +112,11 @@ describe.skipIf(skip)('kiosk: the next person finds nothing of the previous one'
     const before = [...(await listFiles(dataDir)), ...(await listFiles(privateTmp))];
 
     const scannedPatient = (await scanMedia(mediaRoot)).patients[0]!;
-    const link = portal.service.createLink(
-      {
-        patientName: PATIENT_NAME,
-        birthDate: scannedPatient.birthDate,
-        email: 'zephyrine@example.org',
-        provider: 'Dr. Ada Lovelace',
-        department: 'Neurology',
-        organization: 'St. Example Hospital',
-        expiresInMs: 86_400_000,
-        policy: { kind: 'none' },
-      },
-      'test',
-    ).link;
+    const link = createTestLink(portal, {
+      patientName: PATIENT_NAME,
+      birthDate: scannedPatient.birthDate,
+      email: 'zephyrine@example.org',
+    });
     await ok('link.open', { url: link });
     await ok('media.listDrives');
     const scan = await ok<ScanView>('media.scan', { path: mediaRoot });

@@ -6,24 +6,17 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   ImageRenderView,
-  LinkView,
   PolicyView,
   PreviewView,
-  ScanView,
   ThumbnailView,
 } from '../../main/core/api.ts';
-import { createDispatch } from '../../main/core/app-service/dispatch.ts';
-import { memorySecretStore, noKeepAwake } from '../../main/core/app-service/engines.ts';
-import { memoryHistory } from '../../main/core/app-service/history.ts';
-import { deidEngine } from '../../main/core/app-service/real-engines.ts';
-import { createAppService } from '../../main/core/app-service/service.ts';
 import { SeriesMasks } from '../../main/core/deid/series-masks.ts';
 import { closeRenderPool } from '../../main/core/imaging/render-pool.ts';
 import { makeMedia } from '../support/make-media.ts';
+import { openOfflineScan, pngPixels } from '../support/offline-app.ts';
 import { missingPydicom, pydicomTestFiles, skipFor } from '../support/tools.ts';
 
 const token = 'I'.repeat(43);
@@ -89,79 +82,12 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function linkView(policy: PolicyView): LinkView {
-  return {
-    portal: 'https://portal.example',
-    provider: { name: 'Dr. Test', department: 'Radiology', organization: 'Test Hospital' },
-    recipientName: 'Test',
-    patient: { name: 'TEST^PATIENT', birthDate: '19700101' },
-    expiresAt: '2030-01-01T00:00:00.000Z',
-    policy,
-    limits: { maxBytes: 1e9, maxInstances: 1000 },
-    transfers: [],
-  };
-}
-
 async function setup(root: string, policy: PolicyView) {
   // One set of the user's masks for the service, the preview and the image view, as in the app.
-  const masks = new SeriesMasks();
-  const service = createAppService({
-    host: 'browser-host',
-    version: '0.1.0',
-    engines: {
-      masks,
-      link: {
-        resolve: async () => linkView(policy),
-        transferStatus: async () => {
-          throw new Error('not used');
-        },
-      },
-      deid: deidEngine({ journalKey: async () => Buffer.alloc(32, 7), masks }),
-    },
-    platformServices: { secrets: memorySecretStore(), keepAwake: noKeepAwake },
-    history: memoryHistory(),
-    emit: () => {},
-  });
-  const dispatch = createDispatch(service.handlers);
-  const call = async <T>(method: string, request: unknown): Promise<T> => {
-    const answer = await dispatch(method, request);
-    if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
-    return answer.value as T;
-  };
-  await call('link.open', { url: LINK });
-  const scan = await call<ScanView>('media.scan', { path: root });
-  const series = scan.patients.flatMap((p) => p.studies).flatMap((s) => s.series);
+  const opened = await openOfflineScan(root, { policy, masks: new SeriesMasks(), linkUrl: LINK });
   const image = (request: Record<string, unknown>) =>
-    call<ImageRenderView>('preview.image', { scanId: scan.scanId, ...request });
-  return { dispatch, call, scan, series, image };
-}
-
-/** Grey or RGB samples of a PNG from encodePng (filters None and Up only). */
-function pngPixels(dataUrl: string): { width: number; height: number; pixels: Uint8Array } {
-  const bytes = Buffer.from(dataUrl.replace(/^data:image\/png;base64,/u, ''), 'base64');
-  const width = bytes.readUInt32BE(16);
-  const height = bytes.readUInt32BE(20);
-  const channels = bytes[25] === 2 ? 3 : 1;
-  const idat: Buffer[] = [];
-  for (let at = 8; at < bytes.length;) {
-    const length = bytes.readUInt32BE(at);
-    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT') {
-      idat.push(bytes.subarray(at + 8, at + 8 + length));
-    }
-    at += 12 + length;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const pixels = new Uint8Array(stride * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    for (let x = 0; x < stride; x++) {
-      const value = raw[y * (stride + 1) + 1 + x]!;
-      pixels[y * stride + x] =
-        filter === 2 && y > 0 ? (value + pixels[(y - 1) * stride + x]!) & 0xff : value;
-    }
-  }
-  return { width, height, pixels };
+    opened.call<ImageRenderView>('preview.image', { scanId: opened.scan.scanId, ...request });
+  return { ...opened, image };
 }
 
 const mean = (pixels: Uint8Array): number => pixels.reduce((sum, v) => sum + v, 0) / pixels.length;

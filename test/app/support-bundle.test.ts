@@ -22,9 +22,10 @@ import { createEngines, journalKeyFrom } from '../../main/core/app-service/real-
 import { createAppService } from '../../main/core/app-service/service.ts';
 import { scanMedia } from '../../main/core/media/scan.ts';
 import { buildSupportBundle, createSupportLog, safeCode } from '../../main/core/support-bundle.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { freePort } from '../support/free-port.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
+import { personalValues } from '../support/person-files.ts';
+import { createTestLink, startTestPortal } from '../support/portal.ts';
 import { skipFor } from '../support/tools.ts';
 
 const skip = skipFor(missingDicomTools(['dcmmkdir']));
@@ -118,30 +119,10 @@ describe.skipIf(skip)('the support file after a real session', () => {
     await writeFile(path.join(mediaRoot, 'BRIGHTWATER notes.txt'), 'not an image');
     const patient = (await scanMedia(mediaRoot)).patients[0]!;
     birthDate = patient.birthDate;
-    personal = [
-      'BRIGHTWATER',
-      'OPHELIA',
-      patient.patientId,
-      patient.birthDate,
-      ...patient.studies.flatMap((study) => [
-        study.studyInstanceUid,
-        study.accessionNumber,
-        ...study.series.map((series) => series.seriesInstanceUid),
-        ...study.series.flatMap((series) => series.instances.map((i) => i.sopInstanceUid)),
-      ]),
-      mediaRoot,
-      work,
-      'IM000001',
-    ].filter((value) => value !== '');
-    const port = await freePort();
-    portal = await startPortal({
-      port,
-      dataDir: path.join(work, 'portal'),
-      archive: 'embedded',
-      publicUrl: `http://127.0.0.1:${port}`,
+    personal = ['BRIGHTWATER', 'OPHELIA', ...personalValues(patient), mediaRoot, work, 'IM000001'];
+    portal = await startTestPortal(work, {
       staffPassword: 'support-bundle-password',
       verifyRetryMs: 100,
-      log: () => {},
     });
   });
 
@@ -169,20 +150,11 @@ describe.skipIf(skip)('the support file after a real session', () => {
     });
     const dispatch = createDispatch(service.handlers);
     const link = (maxInstances: number) =>
-      portal.service.createLink(
-        {
-          patientName: 'BRIGHTWATER^OPHELIA',
-          birthDate,
-          email: 'ophelia@example.org',
-          provider: 'Dr. Ada Lovelace',
-          department: 'Neurology',
-          organization: 'St. Example Hospital',
-          expiresInMs: 86_400_000,
-          policy: { kind: 'none' },
-          limits: { maxInstances },
-        },
-        'test',
-      ).link;
+      createTestLink(
+        portal,
+        { patientName: 'BRIGHTWATER^OPHELIA', birthDate, email: 'ophelia@example.org' },
+        { limits: { maxInstances } },
+      );
 
     // A link that does not exist, a path that does not exist (named after her), then the disc.
     const dead = link(100).replace(/\/u\/[^/]+$/u, `/u/${'Z'.repeat(43)}`);

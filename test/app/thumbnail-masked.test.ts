@@ -6,19 +6,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { LinkView, PolicyView, ScanView, ThumbnailView } from '../../main/core/api.ts';
-import { createDispatch } from '../../main/core/app-service/dispatch.ts';
-import { memorySecretStore, noKeepAwake } from '../../main/core/app-service/engines.ts';
-import { memoryHistory } from '../../main/core/app-service/history.ts';
-import { deidEngine } from '../../main/core/app-service/real-engines.ts';
-import { createAppService } from '../../main/core/app-service/service.ts';
+import type { PolicyView, ThumbnailView } from '../../main/core/api.ts';
 import { SeriesMasks } from '../../main/core/deid/series-masks.ts';
 import { closeRenderPool } from '../../main/core/imaging/render-pool.ts';
 import { makeMedia } from '../support/make-media.ts';
+import { openOfflineScan, pngPixels } from '../support/offline-app.ts';
 
 const LINK = `https://portal.example/u/${'T'.repeat(43)}`;
 const COLUMNS = 40;
@@ -51,43 +46,9 @@ afterAll(async () => {
 });
 
 async function setup(policy: PolicyView) {
-  const masks = new SeriesMasks();
-  const link: LinkView = {
-    portal: 'https://portal.example',
-    provider: { name: 'Dr. Test', department: 'Radiology', organization: 'Test Hospital' },
-    recipientName: 'Test',
-    patient: { name: 'TEST^PATIENT', birthDate: '19700101' },
-    expiresAt: '2030-01-01T00:00:00.000Z',
-    policy,
-    limits: { maxBytes: 1e9, maxInstances: 1000 },
-    transfers: [],
-  };
-  const service = createAppService({
-    host: 'browser-host',
-    version: '0.1.0',
-    engines: {
-      masks,
-      link: {
-        resolve: async () => link,
-        transferStatus: async () => {
-          throw new Error('not used');
-        },
-      },
-      deid: deidEngine({ journalKey: async () => Buffer.alloc(32, 7), masks }),
-    },
-    platformServices: { secrets: memorySecretStore(), keepAwake: noKeepAwake },
-    history: memoryHistory(),
-    emit: () => {},
-  });
-  const dispatch = createDispatch(service.handlers);
-  const call = async <T>(method: string, request: unknown): Promise<T> => {
-    const answer = await dispatch(method, request);
-    if (!answer.ok) throw Object.assign(new Error(answer.error.message), answer.error);
-    return answer.value as T;
-  };
-  await call('link.open', { url: LINK });
-  const scan = await call<ScanView>('media.scan', { path: disc });
-  const series = scan.patients.flatMap((p) => p.studies).flatMap((s) => s.series)[0]!;
+  const opened = await openOfflineScan(disc, { policy, masks: new SeriesMasks(), linkUrl: LINK });
+  const { call, scan } = opened;
+  const series = opened.series[0]!;
   const thumbnail = async (): Promise<Uint8Array> => {
     const view = await call<ThumbnailView>('preview.thumbnail', {
       scanId: scan.scanId,
@@ -100,31 +61,11 @@ async function setup(policy: PolicyView) {
   return { call, scan, series, thumbnail };
 }
 
-/** Grey samples of a PNG from encodePng (filters None and Up). */
+/** Grey samples of a PNG from encodePng. */
 function greyPixels(dataUrl: string): Uint8Array {
-  const bytes = Buffer.from(dataUrl.replace(/^data:image\/png;base64,/u, ''), 'base64');
-  const width = bytes.readUInt32BE(16);
-  const height = bytes.readUInt32BE(20);
-  expect(bytes[25]).toBe(0);
-  const idat: Buffer[] = [];
-  for (let at = 8; at < bytes.length;) {
-    const length = bytes.readUInt32BE(at);
-    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT') {
-      idat.push(bytes.subarray(at + 8, at + 8 + length));
-    }
-    at += 12 + length;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const pixels = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (width + 1)];
-    for (let x = 0; x < width; x++) {
-      const value = raw[y * (width + 1) + 1 + x]!;
-      pixels[y * width + x] =
-        filter === 2 && y > 0 ? (value + pixels[(y - 1) * width + x]!) & 0xff : value;
-    }
-  }
-  return pixels;
+  const png = pngPixels(dataUrl);
+  expect(png.colorType).toBe(0);
+  return png.pixels;
 }
 
 const rect = { x: 15, y: 19, width: 10, height: 10 };

@@ -3,62 +3,63 @@
  * (backed by a real Orthanc when it is installed) and real media: generated discs and pydicom's
  * DICOMDIR set. Every step is screenshotted to test-results/e2e and checked with axe-core.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriveView } from '../../main/core/api.ts';
 import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
+import type { RunningHost } from '../../main/host/server.ts';
+import type { RunningPortal } from '../../portal/server.ts';
+import type { CreateLinkInput } from '../../portal/service.ts';
 import { freePort } from '../support/free-port.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
-import { missingOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
+import { missingOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
 import { missingPydicom, pydicomTestFiles, skipFor } from '../support/tools.ts';
 import { startProxy, type NetworkProxy } from './proxy.ts';
 import {
-  buildRenderer,
+  createTestLink,
   expectAccessible,
-  launchChromium,
   missingChromium,
+  openLink,
+  opticalDrive,
+  readDisc,
   snap,
-  watchConsole,
+  startRig,
+  startRigOrthanc,
+  startRigPortal,
+  type E2eRig,
+  type RigHostOptions,
 } from './support.ts';
 
 const skip = skipFor(missingChromium() ?? missingDicomTools(['dcmmkdir']) ?? missingPydicom());
 
 describe.skipIf(skip)('the upload flow in a browser', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let orthanc: RunningOrthanc | undefined;
   let portal: RunningPortal;
   let proxy: NetworkProxy;
-  let work: string;
   let disc: { root: string; patientName: string; birthDate: string; instances: number };
   const drives: DriveView[] = [];
-  const hosts: RunningHost[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-'));
+    rig = await startRig('flow');
     const orthancMissing = missingOrthanc();
-    if (orthancMissing === undefined) orthanc = await startOrthanc();
+    if (orthancMissing === undefined) orthanc = await startRigOrthanc(rig);
     else skipFor(orthancMissing); // prints why the embedded store stands in (fails in CI)
     // The portal is reached through a proxy, so the network can be taken away mid-upload.
     const proxyPort = await freePort();
     const portalPort = await freePort();
-    portal = await startPortal({
+    portal = await startRigPortal(rig, {
       port: portalPort,
-      dataDir: path.join(work, 'portal'),
-      archive: orthanc ? `dicomweb:${orthanc.dicomWebUrl}` : 'embedded',
+      ...(orthanc ? { orthanc } : {}),
       publicUrl: `http://127.0.0.1:${proxyPort}`,
       staffPassword: 'e2e-staff-password',
       verifyRetryMs: 200,
-      log: () => {},
     });
     proxy = await startProxy(proxyPort, portalPort, { delayMs: 5 });
+    rig.defer(() => proxy.close());
     const media = await makeMedia({
-      outDir: path.join(work, 'disc'),
+      outDir: path.join(rig.work, 'disc'),
       patients: 1,
       studiesPerPatient: 2,
       seriesPerStudy: 1,
@@ -69,73 +70,29 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
       extras: true,
       seed: 7,
     });
-    const scanned = await scanMedia(media.root);
-    const patient = scanned.patients[0]!;
-    disc = {
-      root: media.root,
-      patientName: patient.patientName,
-      birthDate: patient.birthDate,
-      instances: scanned.summary.instances,
-    };
-    drives.push({ id: '/dev/sr0', label: 'PACS CD', mountPath: media.root, kind: 'optical' });
-    renderer = await buildRenderer();
-    browser = await launchChromium();
+    disc = await readDisc(media.root);
+    drives.push(opticalDrive(media.root));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    for (const host of hosts) await host.close();
-    await proxy?.close();
-    await portal?.close();
-    await orthanc?.dispose();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
-  function createLink(
-    options: {
-      expiresInMs?: number;
-      patientName?: string;
-      birthDate?: string;
-      policy?: Parameters<RunningPortal['service']['createLink']>[0]['policy'];
-    } = {},
-  ): string {
-    return portal.service.createLink(
-      {
-        patientName: options.patientName ?? disc.patientName,
-        birthDate: options.birthDate ?? disc.birthDate,
-        email: 'jane@example.org',
-        provider: 'Dr. Ada Lovelace',
-        department: 'Neurology',
-        organization: 'St. Example Hospital',
-        expiresInMs: options.expiresInMs ?? 7 * 86_400_000,
-        policy: options.policy ?? { kind: 'none' },
-      },
-      'e2e',
-    ).link;
+  function createLink(options: Partial<Omit<CreateLinkInput, 'email'>> = {}): string {
+    return createTestLink(
+      portal,
+      { patientName: disc.patientName, birthDate: disc.birthDate, email: 'jane@example.org' },
+      { expiresInMs: 7 * 86_400_000, ...options },
+    );
   }
 
   async function openApp(
-    options: Partial<Parameters<typeof startHost>[0]> = {},
+    options: RigHostOptions = {},
   ): Promise<{ page: Page; host: RunningHost; problems: string[] }> {
-    const host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir: await mkdtemp(path.join(work, 'host-')),
-      drives: { list: async () => drives, eject: async () => {} },
-      drivePollMs: 60_000,
-      ...options,
-    });
-    hosts.push(host);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(host.url);
+    const host = await rig.startHost({ drives, ...options });
+    const { page, problems } = await rig.openPage(host.url);
     await page.getByRole('heading', { level: 1 }).waitFor();
     return { page, host, problems };
-  }
-
-  async function pasteLink(page: Page, link: string): Promise<void> {
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(link);
-    await page.getByRole('button', { name: 'Open link' }).click();
   }
 
   it('sends a disc and shows the portal until the images are available', async () => {
@@ -143,7 +100,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     await expectAccessible(page, 'link');
     await snap(page, 'success-1-link');
 
-    await pasteLink(page, createLink());
+    await openLink(page, createLink());
     await page.getByRole('heading', { name: 'Who expects your images' }).waitFor();
     await page.getByTestId('provider').waitFor();
     expect(await page.getByTestId('provider').textContent()).toContain('Dr. Ada Lovelace');
@@ -243,7 +200,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
   it('in kiosk mode keeps no history and returns to the start after the transfer', async () => {
     const { page, problems } = await openApp({ kiosk: true });
     expect(await page.getByRole('button', { name: 'Past transfers' }).count()).toBe(0);
-    await pasteLink(page, createLink());
+    await openLink(page, createLink());
     await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
     await page.getByRole('button', { name: 'Read PACS CD' }).click();
     await page.getByRole('button', { name: 'Continue: preview' }).click();
@@ -265,7 +222,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
 
   it('shows what de-identification changes, then sends the de-identified images', async () => {
     const { page } = await openApp();
-    await pasteLink(page, createLink({ policy: { kind: 'basic', options: [] } }));
+    await openLink(page, createLink({ policy: { kind: 'basic', options: [] } }));
     await page.getByText('Before anything leaves this computer', { exact: false }).waitFor();
     await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
     await page.getByRole('button', { name: 'Read PACS CD' }).click();
@@ -291,7 +248,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
 
   it('asks to confirm images that may show a name in the picture before sending them', async () => {
     const us = await makeMedia({
-      outDir: path.join(work, 'ultrasound'),
+      outDir: path.join(rig.work, 'ultrasound'),
       patients: 1,
       studiesPerPatient: 1,
       seriesPerStudy: 1,
@@ -305,7 +262,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     });
     const usPatient = (await scanMedia(us.root)).patients[0]!;
     const { page } = await openApp();
-    await pasteLink(
+    await openLink(
       page,
       createLink({
         policy: { kind: 'basic', options: [] },
@@ -337,7 +294,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     const link = createLink({ expiresInMs: 1 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const { page } = await openApp();
-    await pasteLink(page, link);
+    await openLink(page, link);
     await page.getByRole('heading', { name: 'This upload link has expired' }).waitFor();
     expect(await page.locator('[data-code="link-expired"]').textContent()).toContain('expired');
     await snap(page, 'expired-1-link');
@@ -348,7 +305,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     const { link: linkRecord } = portal.service.authorize(token, '127.0.0.1', { readOnly: true });
     portal.service.revokeLink(linkRecord.id, 'Sent to the wrong address', 'e2e');
     await page.getByRole('button', { name: 'Enter another link' }).click();
-    await pasteLink(page, revoked);
+    await openLink(page, revoked);
     await page.getByRole('heading', { name: 'This upload link was revoked' }).waitFor();
     await snap(page, 'revoked-1-link');
     await expectAccessible(page, 'revoked link');
@@ -360,7 +317,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
     expect(scanned.patients.length).toBeGreaterThanOrEqual(2);
     const expected = scanned.patients[0]!;
     const { page } = await openApp();
-    await pasteLink(
+    await openLink(
       page,
       createLink({
         patientName: expected.patientName,
@@ -396,7 +353,7 @@ describe.skipIf(skip)('the upload flow in a browser', () => {
         retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 100 },
       },
     });
-    await pasteLink(page, createLink());
+    await openLink(page, createLink());
     await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
     await page.getByRole('button', { name: 'Read PACS CD' }).click();
     await page.getByRole('button', { name: 'Continue: preview' }).click();

@@ -5,47 +5,38 @@
  * keyboard; frames by keys, wheel and slider; window by drag and keys; zoom; screenshots to
  * test-results/e2e and axe-core on each state.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { freePort } from '../support/free-port.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
 import { missingPydicom, pydicomTestFiles, skipFor } from '../support/tools.ts';
 import {
-  buildRenderer,
+  createTestLink,
   expectAccessible,
-  launchChromium,
   missingChromium,
+  openLink,
   SCREENSHOT_DIR,
   snap,
-  watchConsole,
+  startRig,
+  startRigPortal,
+  type E2eRig,
 } from './support.ts';
 
 const skip = skipFor(missingChromium() ?? missingPydicom() ?? missingDicomTools(['dcmdump']));
 
 describe.skipIf(skip)('the image view in a browser', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let portal: RunningPortal;
-  const hosts: RunningHost[] = [];
-  let work: string;
   let disc: string;
   let patient: { name: string; birthDate: string };
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-image-'));
-    portal = await startPortal({
-      port: await freePort(),
-      dataDir: path.join(work, 'portal'),
-      archive: 'embedded',
-      staffPassword: 'e2e-staff-password',
-      log: () => {},
-    });
+    rig = await startRig('image');
+    const work = rig.work;
+    portal = await startRigPortal(rig, { staffPassword: 'e2e-staff-password' });
     // The disc: pydicom's RT Dose (15 frames) loose, and a CT series of the same patient that
     // exists only inside STUDIES.ZIP.
     disc = path.join(work, 'disc');
@@ -69,43 +60,24 @@ describe.skipIf(skip)('the image view in a browser', () => {
       seed: 31,
     });
     await copyFile(path.join(zipped.root, 'STUDIES.ZIP'), path.join(disc, 'STUDIES.ZIP'));
-    renderer = await buildRenderer();
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    for (const host of hosts) await host.close();
-    await portal?.close();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
-  async function toPreview(page: Page): Promise<void> {
-    const link = portal.service.createLink(
-      {
-        patientName: patient.name,
-        birthDate: patient.birthDate,
-        email: 'patient@example.org',
-        provider: 'Dr. Ada Lovelace',
-        department: 'Radiation Oncology',
-        organization: 'St. Example Hospital',
-        expiresInMs: 86_400_000,
-        policy: { kind: 'basic', options: [] },
-      },
-      'e2e',
-    ).link;
+  /** A page walked to the preview of both studies, under a link that de-identifies. */
+  async function openAtPreview(): Promise<{ page: Page; problems: string[] }> {
+    const link = createTestLink(
+      portal,
+      { patientName: patient.name, birthDate: patient.birthDate, email: 'patient@example.org' },
+      { department: 'Radiation Oncology', policy: { kind: 'basic', options: [] } },
+    );
     // A host of its own: nothing (the link, the scan) carries over from another test.
-    const host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir: await mkdtemp(path.join(work, 'host-')),
-      drives: { list: async () => [], eject: async () => {} },
-      drivePollMs: 60_000,
-    });
-    hosts.push(host);
-    await page.goto(host.url);
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(link);
-    await page.getByRole('button', { name: 'Open link' }).click();
+    const host = await rig.startHost();
+    const opened = await rig.openPage(host.url);
+    const { page } = opened;
+    await openLink(page, link);
     await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
     await page.getByRole('textbox', { name: 'Folder or drive path' }).fill(disc);
     await page.getByRole('button', { name: 'Read this folder' }).click();
@@ -121,6 +93,7 @@ describe.skipIf(skip)('the image view in a browser', () => {
     }
     await page.getByRole('button', { name: 'Continue: preview' }).click();
     await page.getByRole('heading', { name: 'Check what will be sent' }).waitFor();
+    return opened;
   }
 
   /** The displayed image's PNG, decoded by the page: mean grey level (0-255). */
@@ -167,9 +140,7 @@ describe.skipIf(skip)('the image view in a browser', () => {
   }
 
   it('opens a multi-frame image from its thumbnail and pages, windows and zooms it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const problems = watchConsole(page);
-    await toPreview(page);
+    const { page, problems } = await openAtPreview();
     const dose = page.getByRole('button', { name: /^Show RTDOSE series/u });
     await dose.waitFor();
     await snap(page, 'image-view-0-thumbnails');
@@ -287,9 +258,7 @@ describe.skipIf(skip)('the image view in a browser', () => {
   });
 
   it('shows a CT that is only inside a zip on the disc, as it will be sent, in Spanish too', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const problems = watchConsole(page);
-    await toPreview(page);
+    const { page, problems } = await openAtPreview();
     const ct = page.getByRole('button', { name: /^Show CT series/u });
     await ct.waitFor();
     await ct.click();

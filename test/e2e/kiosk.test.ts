@@ -6,63 +6,55 @@
  * The inactivity reset runs with a short setting: its countdown is cancelled by a key, then runs
  * out and the app returns to the start.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { DriveView } from '../../main/core/api.ts';
-import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { freePort } from '../support/free-port.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
-import { missingOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
-import { filesContaining, listFiles } from '../support/person-files.ts';
-import type { PageGlobals } from './page-types.ts';
-import { skipFor } from '../support/tools.ts';
+import { missingOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
 import {
-  buildRenderer,
+  filesContaining,
+  instanceUids,
+  listFiles,
+  personalValues,
+} from '../support/person-files.ts';
+import { skipFor } from '../support/tools.ts';
+import type { PageGlobals } from './page-types.ts';
+import {
+  createTestLink,
   expectAccessible,
-  launchChromium,
   missingChromium,
+  openLink,
+  opticalDrive,
+  readDisc,
   snap,
-  watchConsole,
+  startRigWithOrthanc,
+  type E2eRig,
 } from './support.ts';
 
 const skip = skipFor(missingChromium() ?? missingDicomTools(['dcmmkdir']) ?? missingOrthanc());
 const PATIENT_NAME = 'NIGHTINGALE^PERPETUA';
 
 describe.skipIf(skip)('kiosk mode in a browser', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let orthanc: RunningOrthanc;
   let portal: RunningPortal;
-  let work: string;
   let privateTmp: string;
   let previousTmp: string | undefined;
   let mediaRoot: string;
   let birthDate: string;
   let sopInstanceUids: string[];
   let personal: string[];
-  const hosts: RunningHost[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-kiosk-'));
-    orthanc = await startOrthanc();
-    const port = await freePort();
-    portal = await startPortal({
-      port,
-      dataDir: path.join(work, 'portal'),
-      archive: `dicomweb:${orthanc.dicomWebUrl}`,
-      publicUrl: `http://127.0.0.1:${port}`,
+    ({ rig, orthanc, portal } = await startRigWithOrthanc('kiosk', {
       staffPassword: 'e2e-kiosk-password',
       verifyRetryMs: 200,
-      log: () => {},
-    });
+    }));
     // The disc's folder carries her name too: a path kept anywhere would be found.
     const media = await makeMedia({
-      outDir: path.join(work, 'NIGHTINGALE_PERPETUA'),
+      outDir: path.join(rig.work, 'NIGHTINGALE_PERPETUA'),
       patients: 1,
       studiesPerPatient: 2,
       seriesPerStudy: 1,
@@ -74,28 +66,12 @@ describe.skipIf(skip)('kiosk mode in a browser', () => {
       seed: 1820,
     });
     mediaRoot = media.root;
-    const patient = (await scanMedia(mediaRoot)).patients[0]!;
+    const { patient } = await readDisc(mediaRoot);
     birthDate = patient.birthDate;
-    sopInstanceUids = patient.studies.flatMap((study) =>
-      study.series.flatMap((series) => series.instances.map((i) => i.sopInstanceUid)),
-    );
-    personal = [
-      'NIGHTINGALE',
-      'PERPETUA',
-      patient.patientId,
-      patient.birthDate,
-      ...patient.studies.flatMap((study) => [
-        study.studyInstanceUid,
-        study.accessionNumber,
-        ...study.series.map((series) => series.seriesInstanceUid),
-      ]),
-      ...sopInstanceUids,
-      mediaRoot,
-    ].filter((value) => value !== '');
-    renderer = await buildRenderer();
-    browser = await launchChromium();
+    sopInstanceUids = instanceUids(patient);
+    personal = ['NIGHTINGALE', 'PERPETUA', ...personalValues(patient), mediaRoot];
     // From here on, whatever the app writes to the temporary folder lands in a folder of its own.
-    privateTmp = await mkdtemp(path.join(work, 'tmp-'));
+    privateTmp = await mkdtemp(path.join(rig.work, 'tmp-'));
     previousTmp = process.env.TMPDIR;
     process.env.TMPDIR = privateTmp;
   });
@@ -103,42 +79,23 @@ describe.skipIf(skip)('kiosk mode in a browser', () => {
   afterAll(async () => {
     if (previousTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previousTmp;
-    await browser?.close();
-    for (const host of hosts) await host.close();
-    await portal?.close();
-    await orthanc?.dispose();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
   function createLink(): string {
-    return portal.service.createLink(
-      {
-        patientName: PATIENT_NAME,
-        birthDate,
-        email: 'perpetua@example.org',
-        provider: 'Dr. Ada Lovelace',
-        department: 'Neurology',
-        organization: 'St. Example Hospital',
-        expiresInMs: 86_400_000,
-        policy: { kind: 'none' },
-      },
-      'e2e',
-    ).link;
+    return createTestLink(portal, {
+      patientName: PATIENT_NAME,
+      birthDate,
+      email: 'perpetua@example.org',
+    });
   }
 
   async function openKiosk(kioskIdleSeconds: number, options: { fakeClock?: boolean } = {}) {
-    const dataDir = await mkdtemp(path.join(work, 'host-'));
+    const dataDir = await mkdtemp(path.join(rig.work, 'host-'));
     let inDrive = true;
-    const drive: DriveView = {
-      id: '/dev/sr0',
-      label: 'PACS CD',
-      mountPath: mediaRoot,
-      kind: 'optical',
-    };
+    const drive = opticalDrive(mediaRoot);
     const ejected: string[] = [];
-    const host = await startHost({
-      rendererDir: renderer.dir,
+    const host = await rig.startHost({
       dataDir,
       kiosk: true,
       kioskIdleSeconds,
@@ -149,21 +106,17 @@ describe.skipIf(skip)('kiosk mode in a browser', () => {
           inDrive = false;
         },
       },
-      drivePollMs: 60_000,
     });
-    hosts.push(host);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const problems = watchConsole(page);
-    // The page's clock, when faked, runs as usual until the test pauses it (Playwright's clock).
-    if (options.fakeClock) await page.clock.install();
-    await page.goto(host.url);
+    const { page, problems } = await rig.openPage(host.url, {
+      // The page's clock, when faked, runs as usual until the test pauses it (Playwright's clock).
+      ...(options.fakeClock ? { beforeGoto: (opened: Page) => opened.clock.install() } : {}),
+    });
     await page.getByRole('heading', { name: 'Open your upload link' }).waitFor();
     return { page, host, dataDir, ejected, problems };
   }
 
   async function openLinkAndDisc(page: Page): Promise<void> {
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(createLink());
-    await page.getByRole('button', { name: 'Open link' }).click();
+    await openLink(page, createLink());
     await page.getByRole('button', { name: 'Continue: choose the disc' }).click();
     await page.getByRole('button', { name: 'Read PACS CD' }).click();
     await page.getByRole('heading', { name: 'Choose what to send' }).waitFor();

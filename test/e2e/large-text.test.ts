@@ -5,22 +5,26 @@
  * sideways: the page, the header, the main region and the step's help all fit their width, and
  * no element reaches past the window's right edge. Screenshots of each screen are kept.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriveView } from '../../main/core/api.ts';
-import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { en, type MessageKey } from '../../renderer/i18n/en.ts';
 import { es } from '../../renderer/i18n/es.ts';
-import { freePort } from '../support/free-port.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
 import { skipFor } from '../support/tools.ts';
 import type { PageElement, PageGlobals } from './page-types.ts';
-import { buildRenderer, launchChromium, missingChromium, snap, watchConsole } from './support.ts';
+import {
+  createTestLink,
+  missingChromium,
+  opticalDrive,
+  readDisc,
+  snap,
+  startRig,
+  startRigPortal,
+  type E2eRig,
+} from './support.ts';
 
 const skip = skipFor(missingChromium() ?? missingDicomTools(['dcmmkdir']));
 
@@ -61,28 +65,19 @@ async function overflow(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(skip)('text at 200%', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let portal: RunningPortal;
-  let work: string;
   let disc: { patientName: string; birthDate: string };
   let drives: DriveView[];
-  const hosts: RunningHost[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-zoom-'));
-    const port = await freePort();
-    portal = await startPortal({
-      port,
-      dataDir: path.join(work, 'portal'),
-      archive: 'embedded',
-      publicUrl: `http://127.0.0.1:${port}`,
+    rig = await startRig('zoom');
+    portal = await startRigPortal(rig, {
       staffPassword: 'e2e-zoom-password',
       verifyRetryMs: 100,
-      log: () => {},
     });
     const media = await makeMedia({
-      outDir: path.join(work, 'disc'),
+      outDir: path.join(rig.work, 'disc'),
       patients: 1,
       studiesPerPatient: 2,
       seriesPerStudy: 1,
@@ -93,19 +88,12 @@ describe.skipIf(skip)('text at 200%', () => {
       extras: true,
       seed: 200,
     });
-    const patient = (await scanMedia(media.root)).patients[0]!;
-    disc = { patientName: patient.patientName, birthDate: patient.birthDate };
-    drives = [{ id: '/dev/sr0', label: 'PACS CD', mountPath: media.root, kind: 'optical' }];
-    renderer = await buildRenderer();
-    browser = await launchChromium();
+    disc = await readDisc(media.root);
+    drives = [opticalDrive(media.root)];
   });
 
   afterAll(async () => {
-    await browser?.close();
-    for (const host of hosts) await host.close();
-    await portal?.close();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
   const cases = [
@@ -117,20 +105,12 @@ describe.skipIf(skip)('text at 200%', () => {
     it(`fits every screen: ${setting.name}`, async () => {
       const strings: Record<MessageKey, string> = setting.locale === 'es-ES' ? es : en;
       // A host of its own: the link opened by the other case would be remembered.
-      const host = await startHost({
-        rendererDir: renderer.dir,
-        dataDir: await mkdtemp(path.join(work, 'host-')),
-        drives: { list: async () => drives, eject: async () => {} },
-        drivePollMs: 60_000,
-      });
-      hosts.push(host);
-      const page = await browser.newPage({
+      const host = await rig.startHost({ drives });
+      const { page, problems } = await rig.openPage(host.url, {
         locale: setting.locale,
         viewport: { width: setting.width, height: 900 },
         deviceScaleFactor: setting.scale,
       });
-      const problems = watchConsole(page);
-      await page.goto(host.url);
       await page.getByRole('heading', { name: strings['link.title'] }).waitFor();
       if (setting.fontSize) {
         await page.evaluate((size) => {
@@ -148,19 +128,15 @@ describe.skipIf(skip)('text at 200%', () => {
         expect(await overflow(page), `${setting.name} ${screen}`).toEqual([]);
       };
       await check('1-link');
-      const link = portal.service.createLink(
+      const link = createTestLink(
+        portal,
+        { patientName: disc.patientName, birthDate: disc.birthDate, email: 'hubert@example.org' },
         {
-          patientName: disc.patientName,
-          birthDate: disc.birthDate,
-          email: 'hubert@example.org',
-          provider: 'Dr. Ada Lovelace',
           department: 'Interventional Neuroradiology',
           organization: 'St. Example University Hospital and Research Institute',
-          expiresInMs: 86_400_000,
           policy: { kind: 'basic', options: [] },
         },
-        'e2e',
-      ).link;
+      );
       await page.getByRole('textbox', { name: strings['link.field'] }).fill(link);
       await check('1b-link-typed');
       await page.getByRole('button', { name: strings['link.open'] }).click();

@@ -8,28 +8,27 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '../../main/core/dicom/parse.ts';
 import { getInteger, getText } from '../../main/core/dicom/values.ts';
 import { decodeFrame } from '../../main/core/imaging/decode.ts';
 import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
-import { freePort } from '../support/free-port.ts';
+import type { RunningHost } from '../../main/host/server.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
-import { missingOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
+import { missingOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
 import { missingCommands, skipFor } from '../support/tools.ts';
 import {
-  buildRenderer,
+  createTestLink,
   expectAccessible,
-  launchChromium,
   missingChromium,
+  openLink,
   snap,
-  watchConsole,
+  startRigWithOrthanc,
+  type E2eRig,
 } from './support.ts';
 
 const skip = skipFor(
@@ -54,11 +53,9 @@ function rectFrom(text: string): Rect {
 }
 
 describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let orthanc: RunningOrthanc;
   let portal: RunningPortal;
-  let work: string;
   let host: RunningHost;
   /** The app's data folder (the mask templates live there). */
   let dataDir: string;
@@ -71,20 +68,12 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
   >();
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-mask-'));
-    orthanc = await startOrthanc();
-    const portalPort = await freePort();
-    portal = await startPortal({
-      port: portalPort,
-      dataDir: path.join(work, 'portal'),
-      archive: `dicomweb:${orthanc.dicomWebUrl}`,
-      publicUrl: `http://127.0.0.1:${portalPort}`,
+    ({ rig, orthanc, portal } = await startRigWithOrthanc('mask', {
       staffPassword: 'e2e-staff-password',
       verifyRetryMs: 200,
-      log: () => {},
-    });
+    }));
     const media = await makeMedia({
-      outDir: path.join(work, 'ultrasound'),
+      outDir: path.join(rig.work, 'ultrasound'),
       patients: 1,
       studiesPerPatient: 1,
       seriesPerStudy: 1,
@@ -117,24 +106,12 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
     }
     const scanned = (await scanMedia(root)).patients[0]!;
     patient = { name: scanned.patientName, birthDate: scanned.birthDate };
-    renderer = await buildRenderer();
-    browser = await launchChromium();
-    dataDir = await mkdtemp(path.join(work, 'host-'));
-    host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir,
-      drives: { list: async () => [], eject: async () => {} },
-      drivePollMs: 60_000,
-    });
+    dataDir = await mkdtemp(path.join(rig.work, 'host-'));
+    host = await rig.startHost({ dataDir });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await portal?.close();
-    await orthanc?.dispose();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
   /** Counts the pixels of an instance Orthanc holds: inside the rectangles not 0, outside changed. */
@@ -168,19 +145,19 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
   }
 
   function createLink(policy: 'basic' | 'none' = 'basic'): string {
-    return portal.service.createLink(
+    return createTestLink(
+      portal,
+      { patientName: patient.name, birthDate: patient.birthDate, email: 'jane@example.org' },
       {
-        patientName: patient.name,
-        birthDate: patient.birthDate,
-        email: 'jane@example.org',
-        provider: 'Dr. Ada Lovelace',
-        department: 'Neurology',
-        organization: 'St. Example Hospital',
         expiresInMs: 7 * 86_400_000,
         policy: policy === 'basic' ? { kind: 'basic', options: [] } : { kind: 'none' },
       },
-      'e2e',
-    ).link;
+    );
+  }
+
+  /** A page on the current host, larger than the default so the mask editor fits. */
+  function openApp(): Promise<{ page: Page; problems: string[] }> {
+    return rig.openPage(host.url, { viewport: { width: 1200, height: 1000 } });
   }
 
   async function toPreview(page: Page, flagged = true): Promise<void> {
@@ -193,11 +170,8 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
   }
 
   it('draws, applies and sends a mask; Orthanc holds black rectangles and the rest unchanged', async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-    const problems = watchConsole(page);
-    await page.goto(host.url);
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(createLink());
-    await page.getByRole('button', { name: 'Open link' }).click();
+    const { page, problems } = await openApp();
+    await openLink(page, createLink());
     await toPreview(page);
     const next = page.getByRole('button', { name: 'Continue: send' });
     expect(await next.isDisabled()).toBe(true);
@@ -297,18 +271,9 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
   it('proposes the saved template the next time this kind of image is read', async () => {
     // The app started again with the same data folder (the next patient at a front desk).
     await host.close();
-    host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir,
-      drives: { list: async () => [], eject: async () => {} },
-      drivePollMs: 60_000,
-      kiosk: true,
-    });
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-    const problems = watchConsole(page);
-    await page.goto(host.url);
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(createLink());
-    await page.getByRole('button', { name: 'Open link' }).click();
+    host = await rig.startHost({ dataDir, kiosk: true });
+    const { page, problems } = await openApp();
+    await openLink(page, createLink());
     await toPreview(page);
     await page.getByTestId('mask-open').first().click();
     const editor = page.getByTestId('mask-editor');
@@ -324,17 +289,9 @@ describe.skipIf(skip)('masking burned-in text in a browser, proven in Orthanc', 
 
   it('masks under a link that sends identity: the applied template, the original UIDs', async () => {
     await host.close();
-    host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir,
-      drives: { list: async () => [], eject: async () => {} },
-      drivePollMs: 60_000,
-    });
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-    const problems = watchConsole(page);
-    await page.goto(host.url);
-    await page.getByRole('textbox', { name: 'Upload link' }).fill(createLink('none'));
-    await page.getByRole('button', { name: 'Open link' }).click();
+    host = await rig.startHost({ dataDir });
+    const { page, problems } = await openApp();
+    await openLink(page, createLink('none'));
     await toPreview(page, false);
     await page.getByTestId('mask-open').first().click();
     const editor = page.getByTestId('mask-editor');

@@ -5,29 +5,28 @@
  * text is asserted, no known English sentence of the interface is left (en.ts), axe finds no
  * serious problem, and a screenshot is kept.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DriveView, SupportBundleView } from '../../main/core/api.ts';
-import { scanMedia } from '../../main/core/media/scan.ts';
-import { startHost, type RunningHost } from '../../main/host/server.ts';
-import { startPortal, type RunningPortal } from '../../portal/server.ts';
+import type { SupportBundleView } from '../../main/core/api.ts';
+import type { RunningHost } from '../../main/host/server.ts';
+import type { RunningPortal } from '../../portal/server.ts';
 import { en, type MessageKey } from '../../renderer/i18n/en.ts';
 import { es } from '../../renderer/i18n/es.ts';
-import { freePort } from '../support/free-port.ts';
 import { makeMedia, missingDicomTools } from '../support/make-media.ts';
-import { missingOrthanc, startOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
+import { missingOrthanc, type RunningOrthanc } from '../support/orthanc.ts';
 import { skipFor } from '../support/tools.ts';
 import type { PageGlobals } from './page-types.ts';
 import {
-  buildRenderer,
+  createTestLink,
   expectAccessible,
-  launchChromium,
   missingChromium,
+  opticalDrive,
+  readDisc,
   snap,
-  watchConsole,
+  startRigWithOrthanc,
+  type E2eRig,
 } from './support.ts';
 
 const skip = skipFor(missingChromium() ?? missingDicomTools(['dcmmkdir']) ?? missingOrthanc());
@@ -56,30 +55,20 @@ function englishSentences(): string[] {
 }
 
 describe.skipIf(skip)('the flow in Spanish', () => {
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
-  let browser: Browser;
+  let rig: E2eRig;
   let orthanc: RunningOrthanc;
   let portal: RunningPortal;
   let host: RunningHost;
-  let work: string;
   let disc: { root: string; patientName: string; birthDate: string; instances: number };
   const english = englishSentences();
 
   beforeAll(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ferry-e2e-es-'));
-    orthanc = await startOrthanc();
-    const port = await freePort();
-    portal = await startPortal({
-      port,
-      dataDir: path.join(work, 'portal'),
-      archive: `dicomweb:${orthanc.dicomWebUrl}`,
-      publicUrl: `http://127.0.0.1:${port}`,
+    ({ rig, orthanc, portal } = await startRigWithOrthanc('es', {
       staffPassword: 'e2e-es-password',
       verifyRetryMs: 200,
-      log: () => {},
-    });
+    }));
     const media = await makeMedia({
-      outDir: path.join(work, 'disc'),
+      outDir: path.join(rig.work, 'disc'),
       patients: 1,
       studiesPerPatient: 2,
       seriesPerStudy: 1,
@@ -91,34 +80,12 @@ describe.skipIf(skip)('the flow in Spanish', () => {
       extras: true,
       seed: 34,
     });
-    const scanned = await scanMedia(media.root);
-    const patient = scanned.patients[0]!;
-    disc = {
-      root: media.root,
-      patientName: patient.patientName,
-      birthDate: patient.birthDate,
-      instances: scanned.summary.instances,
-    };
-    const drives: DriveView[] = [
-      { id: '/dev/sr0', label: 'PACS CD', mountPath: media.root, kind: 'optical' },
-    ];
-    renderer = await buildRenderer();
-    host = await startHost({
-      rendererDir: renderer.dir,
-      dataDir: await mkdtemp(path.join(work, 'host-')),
-      drives: { list: async () => drives, eject: async () => {} },
-      drivePollMs: 60_000,
-    });
-    browser = await launchChromium();
+    disc = await readDisc(media.root);
+    host = await rig.startHost({ drives: [opticalDrive(media.root)] });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await portal?.close();
-    await orthanc?.dispose();
-    await renderer?.dispose();
-    if (work) await rm(work, { recursive: true, force: true });
+    await rig?.close();
   });
 
   /** Spanish on the screen, no English sentence of the interface, axe clean, a screenshot. */
@@ -150,25 +117,21 @@ describe.skipIf(skip)('the flow in Spanish', () => {
   it('goes from the link to the portal status in Spanish', async () => {
     // A list long enough to matter: the check is only as good as its list.
     expect(english.length).toBeGreaterThan(100);
-    const page = await browser.newPage({ locale: 'es-ES', viewport: { width: 1100, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(host.url);
+    const { page, problems } = await rig.openPage(host.url, { locale: 'es-ES' });
     await page.getByRole('heading', { name: es['link.title'] }).waitFor();
     await checkScreen(page, '1-link', [es['link.intro'], es['link.field'], es['link.fieldHelp']]);
 
-    const link = portal.service.createLink(
+    const link = createTestLink(
+      portal,
+      { patientName: disc.patientName, birthDate: disc.birthDate, email: 'maria@example.org' },
       {
-        patientName: disc.patientName,
-        birthDate: disc.birthDate,
-        email: 'maria@example.org',
         provider: 'Dra. Ada Lovelace',
         department: 'Neurología',
         organization: 'Hospital Ejemplo',
         expiresInMs: 7 * 86_400_000,
         policy: { kind: 'basic', options: [] },
       },
-      'e2e',
-    ).link;
+    );
     await page.getByRole('textbox', { name: es['link.field'] }).fill(link);
     await page.getByRole('button', { name: es['link.open'] }).click();
     await page.getByRole('heading', { name: es['link.expectsTitle'] }).waitFor();

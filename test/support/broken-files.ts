@@ -21,8 +21,11 @@ export interface BrokenFile {
   readonly kind: 'truncated' | 'flipped' | 'length' | 'sequence' | 'huge';
 }
 
-/** One valid CT instance: 64 x 64, explicit VR little endian, everything its IOD requires. */
-export async function validCtInstance(dir: string): Promise<Uint8Array> {
+/**
+ * One valid CT instance generated under `dir` (64 x 64, explicit VR little endian, everything its
+ * IOD requires): the file's path.
+ */
+export async function makeCtFile(dir: string, seed = 42): Promise<string> {
   const media = await makeMedia({
     outDir: dir,
     patients: 1,
@@ -32,10 +35,14 @@ export async function validCtInstance(dir: string): Promise<Uint8Array> {
     modalities: ['CT'],
     withDicomdir: false,
     extras: false,
-    seed: 42,
+    seed,
   });
-  const file = media.patients[0]!.studies[0]!.series[0]!.files[0]!;
-  return new Uint8Array(await readFile(path.join(media.root, file)));
+  return path.join(media.root, media.patients[0]!.studies[0]!.series[0]!.files[0]!);
+}
+
+/** The bytes of makeCtFile's instance. */
+export async function validCtInstance(dir: string): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(await makeCtFile(dir)));
 }
 
 function u16(value: number): Buffer {

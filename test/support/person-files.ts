@@ -4,6 +4,31 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { MediaPatient } from '../../main/core/media/model.ts';
+
+/** Every SOP Instance UID of a scanned patient, study by study, series by series. */
+export function instanceUids(patient: MediaPatient): string[] {
+  return patient.studies.flatMap((study) =>
+    study.series.flatMap((series) => series.instances.map((i) => i.sopInstanceUid)),
+  );
+}
+
+/**
+ * What identifies a scanned patient apart from their name: ID, birth date, and each study's UID
+ * and accession number, series UIDs and instance UIDs (empty values left out).
+ */
+export function personalValues(patient: MediaPatient): string[] {
+  return [
+    patient.patientId,
+    patient.birthDate,
+    ...patient.studies.flatMap((study) => [
+      study.studyInstanceUid,
+      study.accessionNumber,
+      ...study.series.map((series) => series.seriesInstanceUid),
+    ]),
+    ...instanceUids(patient),
+  ].filter((value) => value !== '');
+}
 
 /** Every file below `dir`, relative to it ('/'-separated). */
 export async function listFiles(dir: string): Promise<string[]> {

@@ -9,15 +9,14 @@
  * view of them instead of a copy.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 
 import type { ImageRenderView, PolicyView, WindowView } from '../api.ts';
 import { encodePngAsync } from '../imaging/png.ts';
 import type { RenderSource } from '../imaging/render-pool.ts';
 import type { AppliedVoi, RenderOptions, RenderResult } from '../imaging/types.ts';
-import { fileSource } from '../upload/source.ts';
 import type { DeidEngine } from './engines.ts';
 import { ApiError } from './errors.ts';
+import { readZipEntry, resolveMediaPath } from './media-files.ts';
 
 /** The image view's default longer side; a request may ask for 64 to 2048. */
 export const IMAGE_VIEW_SIZE = 1024;
@@ -78,27 +77,9 @@ function windowOf(voi: AppliedVoi): WindowView | null {
 }
 
 async function readAsIs(root: string, relPath: string): Promise<Uint8Array> {
-  const base = path.resolve(root);
-  const bang = relPath.indexOf('!/');
-  const file = path.resolve(base, ...relPath.slice(0, bang < 0 ? undefined : bang).split('/'));
-  if (!file.startsWith(base + path.sep)) {
-    throw new ApiError('image-not-on-disc');
-  }
-  if (bang < 0) return readFile(file);
-  const files = fileSource(root);
-  try {
-    const opened = await files.source({
-      path: relPath,
-      sopInstanceUid: '',
-      studyInstanceUid: '',
-      bytes: 0,
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of opened.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  } finally {
-    files.close();
-  }
+  const target = resolveMediaPath(root, relPath);
+  if (!target) throw new ApiError('image-not-on-disc');
+  return target.inZip ? readZipEntry(root, relPath) : readFile(target.file);
 }
 
 export function createImageRenderer(options: {

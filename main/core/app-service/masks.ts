@@ -3,7 +3,6 @@
  * (main/core/deid/series-masks.ts, read by the preview and the uploader alike) and the templates
  * per device and image size (main/core/deid/mask-templates.ts) that propose them.
  */
-import path from 'node:path';
 
 import type { MaskView } from '../api.ts';
 import type { MaskRect } from '../deid/mask.ts';
@@ -17,8 +16,8 @@ import {
 } from '../deid/mask-templates.ts';
 import type { SeriesMasks } from '../deid/series-masks.ts';
 import type { MediaSeries, ScanResult } from '../media/model.ts';
-import { fileSource } from '../upload/source.ts';
 import { ApiError } from './errors.ts';
+import { readZipEntry, resolveMediaPath } from './media-files.ts';
 
 export interface MaskHandlerOptions {
   readonly scanFor: (scanId: string) => { readonly result: ScanResult };
@@ -36,26 +35,10 @@ interface SeriesRequest {
 }
 
 async function imageKindAt(root: string, relPath: string): Promise<ImageKind | undefined> {
-  const bang = relPath.indexOf('!/');
-  const base = path.resolve(root);
-  const file = path.resolve(base, ...relPath.slice(0, bang < 0 ? undefined : bang).split('/'));
+  const target = resolveMediaPath(root, relPath);
   // Only inside the media root, as everywhere else.
-  if (!file.startsWith(base + path.sep)) return undefined;
-  if (bang < 0) return readImageKind(file);
-  const files = fileSource(root);
-  try {
-    const opened = await files.source({
-      path: relPath,
-      sopInstanceUid: '',
-      studyInstanceUid: '',
-      bytes: 0,
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of opened.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    return imageKindOf(Buffer.concat(chunks));
-  } finally {
-    files.close();
-  }
+  if (!target) return undefined;
+  return target.inZip ? imageKindOf(await readZipEntry(root, relPath)) : readImageKind(target.file);
 }
 
 export function createMaskHandlers(options: MaskHandlerOptions) {

@@ -6,7 +6,6 @@
  * policy that asks for it (app.info tells the UI).
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { AttributeAction, AttributeRow, LinkView, UploadState } from '../api.ts';
 import { DeidError, type ChangeAction, type IdentityPolicy } from '../deid/engine.ts';
 import { previewInstance, type InstanceInput } from '../deid/instance.ts';
@@ -19,10 +18,11 @@ import type { UploadLink } from '../link/link-url.ts';
 import type { TransferStatus } from '../link/model.ts';
 import { KEY_BYTES, loadOrCreateKeyFile } from '../upload/crypto.ts';
 import { startUpload, type UploadEvent } from '../upload/session.ts';
-import { fileSource, type InstanceSource, type UploadItem } from '../upload/source.ts';
+import type { InstanceSource, UploadItem } from '../upload/source.ts';
 import { checkIdentity } from '../validate/identity.ts';
 import { InstanceChecks, validateMedia } from '../validate/validate.ts';
 import { ApiError, toErrorBody } from './errors.ts';
+import { readZipEntry, resolveMediaPath } from './media-files.ts';
 import type {
   DeidEngine,
   Engines,
@@ -421,25 +421,10 @@ export function deidEngine(options: {
  * memory (entries are small; the upload's source does the same).
  */
 async function instanceInput(root: string, relPath: string): Promise<InstanceInput> {
-  const bang = relPath.indexOf('!/');
-  const base = path.resolve(root);
-  const file = path.resolve(base, ...relPath.slice(0, bang < 0 ? undefined : bang).split('/'));
-  if (!file.startsWith(base + path.sep)) throw new ApiError('file-not-on-disc');
-  if (bang < 0) return { kind: 'file', path: file };
-  const files = fileSource(root);
-  try {
-    const opened = await files.source({
-      path: relPath,
-      sopInstanceUid: '',
-      studyInstanceUid: '',
-      bytes: 0,
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of opened.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    return { kind: 'bytes', bytes: Buffer.concat(chunks) };
-  } finally {
-    files.close();
-  }
+  const target = resolveMediaPath(root, relPath);
+  if (!target) throw new ApiError('file-not-on-disc');
+  if (!target.inZip) return { kind: 'file', path: target.file };
+  return { kind: 'bytes', bytes: await readZipEntry(root, relPath) };
 }
 
 export interface EngineOptions {

@@ -19,6 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { runDeidentify } from '../../../main/commands/deidentify.ts';
 import type { Io } from '../../../main/commands/io.ts';
+import { makeCtFile } from '../../support/broken-files.ts';
 import { makeMedia, missingDicomTools } from '../../support/make-media.ts';
 import { skipFor } from '../../support/tools.ts';
 
@@ -141,18 +142,7 @@ describe('ferry deidentify on media without a DICOMDIR', () => {
 
   it('de-identifies a single file given as the target', async (context) => {
     if (skipFor(missingDicomTools(['dcmmkdir']))) return context.skip();
-    const media = await makeMedia({
-      outDir: path.join(work, 'one'),
-      patients: 1,
-      studiesPerPatient: 1,
-      seriesPerStudy: 1,
-      instancesPerSeries: 1,
-      modalities: ['CT'],
-      withDicomdir: false,
-      extras: false,
-      seed: 12,
-    });
-    const file = path.join(media.root, media.patients[0]!.studies[0]!.series[0]!.files[0]!);
+    const file = await makeCtFile(path.join(work, 'one'), 12);
     const document = await deidentify(file, path.join(work, 'out-one'), path.join(work, 'key'));
     expect(document.summary).toMatchObject({ instances: 1, written: 1, failed: 0 });
     expect(dcmFiles(path.join(work, 'out-one'))).toHaveLength(1);

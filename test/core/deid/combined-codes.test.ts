@@ -24,7 +24,8 @@ import { getText } from '../../../main/core/dicom/values.ts';
 import type { OutputElement } from '../../../main/core/dicom/write.ts';
 import { requirementsOf } from '../../../main/core/validate/iods.ts';
 import { sopClassData } from '../../../main/core/validate/sop-classes.generated.ts';
-import { makeMedia, missingDicomTools } from '../../support/make-media.ts';
+import { makeCtFile } from '../../support/broken-files.ts';
+import { missingDicomTools } from '../../support/make-media.ts';
 import { missingCommands, skipFor } from '../../support/tools.ts';
 import { image, part10, text } from './planted.ts';
 
@@ -249,18 +250,7 @@ describe('combined codes: validity', () => {
   it('a CT carrying every common combined-code attribute: no new dciodvfy error', async (context) => {
     if (skipFor(missingCommands({ dciodvfy: 'dicom3tools' }) ?? missingDicomTools(['dcmodify'])))
       return context.skip();
-    const media = await makeMedia({
-      outDir: path.join(work, 'media'),
-      patients: 1,
-      studiesPerPatient: 1,
-      seriesPerStudy: 1,
-      instancesPerSeries: 1,
-      modalities: ['CT'],
-      withDicomdir: false,
-      extras: false,
-      seed: 11,
-    });
-    const input = path.join(media.root, media.patients[0]!.studies[0]!.series[0]!.files[0]!);
+    const input = await makeCtFile(path.join(work, 'media'), 11);
     const ref = (sequenceTag: string, uid: string): string[] => [
       '-i',
       `(${sequenceTag})[0].(0008,1150)=1.2.840.10008.5.1.4.1.1.2`,
