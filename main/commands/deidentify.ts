@@ -32,11 +32,13 @@ import {
   writeInstanceFile,
   type DeidentifiedInstance,
   type InstanceInput,
+  unwrittenAfter,
 } from '../core/deid/instance.ts';
 import type { MaskRect } from '../core/deid/mask.ts';
 import { allOptions, type DeidOption } from '../core/deid/profile.ts';
 import { makeFinding, type Finding } from '../core/findings.ts';
 import { isZip } from '../core/media/classify.ts';
+import { DICOMDIR_NAME, MEDIA_STORAGE_DIRECTORY, walkFiles } from '../core/media/walk.ts';
 import { HEAD_BYTES, readFileHeadSync } from '../core/media/read-head.ts';
 import { forEachLimit } from '../core/util/pool.ts';
 import type { Io } from './io.ts';
@@ -94,38 +96,19 @@ interface SourceItem {
   readonly listed: boolean;
 }
 
-/** Media Storage Directory Storage: a DICOMDIR, whatever its file is called (PS3.4 Annex I). */
-const mediaStorageDirectory = '1.2.840.10008.1.3.10';
-/** ISO 9660 names: case-insensitive, a ";1" version suffix, a trailing dot when no extension. */
-const dicomdirName = /^dicomdir(\.)?(;\d+)?$/iu;
-
 /**
- * Every file under `root`, sorted by path; symbolic links to folders are not followed (loops).
- * A folder that cannot be read is a finding, as in the scan, and the walk goes on.
+ * Every file under `root`, sorted by path. A folder that cannot be read is a finding, as in the
+ * scan, and the walk goes on; the root itself must be readable.
  */
 async function walk(root: string, findings: Finding[]): Promise<SourceItem[]> {
-  const files: SourceItem[] = [];
-  const pending = [''];
-  while (pending.length > 0) {
-    const rel = pending.pop() as string;
-    const abs = path.join(root, rel);
-    let dirents;
-    try {
-      dirents = await readdir(abs, { withFileTypes: true });
-    } catch (error) {
+  const found = await walkFiles(root, {
+    onUnreadableFolder: (rel, error) => {
       if (rel === '') throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       findings.push(makeFinding('unreadable-folder', [rel], code));
-      continue;
-    }
-    for (const dirent of dirents) {
-      const childRel = rel ? `${rel}/${dirent.name}` : dirent.name;
-      if (dirent.isDirectory()) pending.push(childRel);
-      else if (dirent.isFile() || dirent.isSymbolicLink()) {
-        files.push({ relPath: childRel, absPath: path.join(abs, dirent.name), listed: false });
-      }
-    }
-  }
+    },
+  });
+  const files = found.map((file) => ({ ...file, listed: false }));
   // By code unit: deterministic, and no locale collation to load (tens of ms at start-up).
   return files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
 }
@@ -143,7 +126,7 @@ async function findSources(target: string, findings: Finding[]): Promise<SourceI
     return [{ relPath: path.basename(target), absPath: path.resolve(target), listed: false }];
   }
   const files = await walk(target, findings);
-  if (!files.some((file) => dicomdirName.test(path.posix.basename(file.relPath)))) return files;
+  if (!files.some((file) => DICOMDIR_NAME.test(path.posix.basename(file.relPath)))) return files;
   const { scanMedia } = await import('../core/media/scan.ts');
   const scan = await scanMedia(target, { verify: false });
   return scan.patients.flatMap((patient) =>
@@ -191,7 +174,7 @@ type Skipped = { readonly kind: 'not-an-image' } | { readonly kind: 'zip' };
 function judge(head: Uint8Array, header: HeaderRead, size: number): Skipped | undefined {
   if (size === 0) return { kind: 'not-an-image' };
   if (isZip(head)) return { kind: 'zip' };
-  if (header.kind !== 'dicom' || header.header.sopClassUid === mediaStorageDirectory) {
+  if (header.kind !== 'dicom' || header.header.sopClassUid === MEDIA_STORAGE_DIRECTORY) {
     return { kind: 'not-an-image' };
   }
   if (header.pixelDataEnd !== undefined && header.pixelDataEnd > size) {
@@ -291,18 +274,7 @@ async function loadSource(
 /** Writes every byte of `chunks` at the file's position (writev; short writes resumed). */
 function writeAll(fd: number, chunks: Uint8Array[]): void {
   let pending = chunks;
-  while (pending.length > 0) {
-    let skip = writevSync(fd, pending);
-    const rest: Uint8Array[] = [];
-    for (const chunk of pending) {
-      if (skip >= chunk.length) skip -= chunk.length;
-      else {
-        rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
-        skip = 0;
-      }
-    }
-    pending = rest;
-  }
+  while (pending.length > 0) pending = unwrittenAfter(pending, writevSync(fd, pending));
 }
 
 /**

@@ -589,21 +589,26 @@ export async function previewInstance(
 
 const writeBatchBytes = 8 * 1024 * 1024;
 
+/** What a writev of `chunks` left unwritten after `written` bytes (short writes resume here). */
+export function unwrittenAfter(chunks: readonly Uint8Array[], written: number): Uint8Array[] {
+  let skip = written;
+  const rest: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) skip -= chunk.length;
+    else {
+      rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+      skip = 0;
+    }
+  }
+  return rest;
+}
+
 /** Writes every byte of `chunks` at the handle's position (writev; short writes resumed). */
 async function writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
   let pending = chunks;
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending);
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const chunk of pending) {
-      if (skip >= chunk.length) skip -= chunk.length;
-      else {
-        rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
-        skip = 0;
-      }
-    }
-    pending = rest;
+    pending = unwrittenAfter(pending, bytesWritten);
   }
 }
 

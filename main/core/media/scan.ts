@@ -19,6 +19,7 @@ import {
   type ScanResult,
 } from './model.ts';
 import { HEAD_BYTES, readFileHeadSync, readStreamHead, type HeadRead } from './read-head.ts';
+import { DICOMDIR_NAME, MEDIA_STORAGE_DIRECTORY, walkFiles, type FoundFile } from './walk.ts';
 import { nextZipEntry } from './zip.ts';
 
 export type ScanPhase = 'dicomdir' | 'index' | 'headers' | 'zip';
@@ -55,22 +56,11 @@ export interface ScanOptions {
   readonly onInstanceHeader?: (relPath: string, parsed: ParsedDicom, fileSize: number) => void;
 }
 
-interface FoundFile {
-  /** Relative to the scan root, posix separators. */
-  readonly relPath: string;
-  readonly absPath: string;
-}
-
 interface DicomdirEntry {
   readonly entry: InstanceEntry;
   /** Relative path as the record names it, before resolving against the files present. */
   readonly referencedPath: string;
 }
-
-/** Media Storage Directory Storage: a DICOMDIR, whatever its file is called (PS3.4 Annex I). */
-const MEDIA_STORAGE_DIRECTORY = '1.2.840.10008.1.3.10';
-
-const DICOMDIR_NAME = /^dicomdir(\.)?(;\d+)?$/iu;
 
 /** ISO 9660 names: case-insensitive, a ";1" version suffix, a trailing dot when no extension. */
 export function fileIdKey(relPath: string): string {
@@ -331,33 +321,15 @@ class Scanner {
   }
 
   async walk(): Promise<FoundFile[]> {
-    const files: FoundFile[] = [];
-    const pending: string[] = [''];
-    while (pending.length > 0) {
-      throwIfAborted(this.options.signal);
-      const rel = pending.pop() as string;
-      const abs = path.join(this.root, rel);
-      let dirents;
-      try {
-        dirents = await readdir(abs, { withFileTypes: true });
-      } catch (error) {
+    const files = await walkFiles(this.root, {
+      signal: this.options.signal,
+      onUnreadableFolder: (rel, error) => {
         this.findings.push(
           makeFinding('unreadable-folder', [rel || '.'], systemErrorDetail(error)),
         );
-        continue;
-      }
-      // A name from readdir has no separator: joining it to the folder needs no normalising.
-      const absPrefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
-      for (const dirent of dirents) {
-        const childRel = rel ? `${rel}/${dirent.name}` : dirent.name;
-        // Symbolic links to folders are not followed: they can loop.
-        if (dirent.isDirectory()) pending.push(childRel);
-        else if (dirent.isFile() || dirent.isSymbolicLink()) {
-          files.push({ relPath: childRel, absPath: absPrefix + dirent.name });
-        }
-      }
-      this.emit({ kind: 'progress', phase: 'index', done: files.length, total: 0 });
-    }
+      },
+      onFolder: (done) => this.emit({ kind: 'progress', phase: 'index', done, total: 0 }),
+    });
     files.sort((a, b) => a.relPath.localeCompare(b.relPath));
     return files;
   }
