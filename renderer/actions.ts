@@ -5,6 +5,7 @@ import { currentLanguage, errorMessage, formatNumber, portalSentence, t } from '
 import {
   applyEvent,
   defaultSelection,
+  discCleared,
   initialState,
   isUploadFinished,
   type FlowState,
@@ -104,17 +105,11 @@ export function createActions(store: Store) {
 
   async function scan(path: string): Promise<void> {
     set({
+      ...discCleared,
       mediaPath: path,
       scanning: true,
-      scan: undefined,
       scanError: undefined,
       scanProgress: undefined,
-      validation: undefined,
-      selected: [],
-      previews: {},
-      thumbnails: {},
-      masks: {},
-      burnedInConfirmed: false,
       identityConfirmed: false,
       ejected: false,
     });
@@ -314,18 +309,7 @@ export function createActions(store: Store) {
   }
 
   function sendAnother(): void {
-    set({
-      step: 'media',
-      scan: undefined,
-      validation: undefined,
-      selected: [],
-      previews: {},
-      thumbnails: {},
-      masks: {},
-      upload: undefined,
-      transfer: undefined,
-      burnedInConfirmed: false,
-    });
+    set({ ...discCleared, step: 'media', upload: undefined, transfer: undefined });
   }
 
   return {

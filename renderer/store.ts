@@ -75,6 +75,17 @@ export const initialState: FlowState = {
   announcement: { text: '', seq: 0 },
 };
 
+/** What belongs to one disc's reading: cleared when another disc is read or sent. */
+export const discCleared = {
+  scan: undefined,
+  validation: undefined,
+  selected: [],
+  previews: {},
+  thumbnails: {},
+  masks: {},
+  burnedInConfirmed: false,
+} satisfies Partial<FlowState>;
+
 export type Listener = () => void;
 
 export interface Store {
