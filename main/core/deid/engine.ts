@@ -26,6 +26,7 @@ import {
   type ResolvedAction,
 } from './profile.ts';
 import type { TableOption } from './profile-types.ts';
+import { ElementMemo, elementMemoFor, type MemoEntry, type MemoResult } from './element-memo.ts';
 import { isSafePrivateValue, safePrivateEntry } from './safe-private.ts';
 import { characterSetVrs, encodeText, TextCleaner } from './text.ts';
 import { remapperFor, type UidRemapper } from './uid.ts';
@@ -109,6 +110,21 @@ interface Mode {
 }
 
 const normalMode: Mode = { dummyText: false, cleanText: false };
+
+/** The attributes the method record sets: an instance holding one gets its own record. */
+const methodTags: readonly number[] = [
+  0x00120062, // Patient Identity Removed
+  0x00120063, // De-identification Method
+  0x00120064, // De-identification Method Code Sequence
+  0x00280303, // Longitudinal Temporal Information Modified
+  Tag.BurnedInAnnotation,
+];
+
+/** Method records by options and masking (they depend on nothing else; see recordMethod). */
+const methodRecords = new Map<
+  string,
+  { readonly elements: readonly OutputElement[]; readonly changes: readonly AttributeChange[] }
+>();
 
 /** Attributes Ferry drops whatever the table says (their values would be wrong or unsafe). */
 const ferryRemoved: ReadonlyMap<number, string> = new Map([
@@ -414,6 +430,10 @@ class Deidentifier {
   private readonly uids: UidRemapper;
   private readonly changes: AttributeChange[] = [];
   private cleaner: TextCleaner | undefined;
+  /** Set when an attribute's result depended on the instance's identifiers (never memoised). */
+  private cleanerUsed = false;
+  /** Results of earlier instances under the same key and context (element-memo.ts). */
+  private readonly memo: Map<number, MemoEntry>;
   private readonly dateOffset: number;
   /** The instance's IOD (PS3.3 name), for the combined codes; undefined when not known. */
   private readonly iod: string | undefined;
@@ -444,6 +464,18 @@ class Deidentifier {
     }`;
     // One offset per patient, 1 to 3650 days into the past: intervals stay true.
     this.dateOffset = policy.dateOffsetDays ?? -(1 + this.uids.derive(`date\0${patientKey}`, 3650));
+    // Everything besides an attribute's own bytes that its result can depend on.
+    this.memo = elementMemoFor(policy.key).context(
+      [
+        policy.profile,
+        [...this.options].sort().join(','),
+        this.iod ?? '',
+        this.listsReferences ? 'references' : '',
+        this.dateOffset,
+        top.littleEndian ? 'LE' : 'BE',
+        top.characterSet.join('\\'),
+      ].join('|'),
+    );
   }
 
   run(): TransformResult {
@@ -471,8 +503,33 @@ class Deidentifier {
 
   /** PS3.15 E.1.1 step 3 and PS3.3 C.7.1.1: say that and how the instance was de-identified. */
   private recordMethod(elements: Map<number, OutputElement>): void {
+    // The record is the same for every instance under the same options that has none of its
+    // attributes already (no earlier de-identification): made once, then reused.
+    const memoKey = `${[...this.options].sort().join(',')}|${this.extras.masked ? 'masked' : ''}`;
+    const reusable = !methodTags.some((tag) => this.top.elements.has(tag));
+    const stored = reusable ? methodRecords.get(memoKey) : undefined;
+    if (stored) {
+      for (const element of stored.elements) elements.set(element.tag, element);
+      for (const change of stored.changes) this.changes.push(change);
+    } else {
+      const changesBefore = this.changes.length;
+      const made = this.methodRecord(elements);
+      if (reusable && methodRecords.size < 256) {
+        methodRecords.set(memoKey, {
+          elements: made,
+          changes: this.changes.slice(changesBefore),
+        });
+      }
+    }
+    this.recordPseudonym(elements);
+  }
+
+  /** The attributes that say that and how the instance was de-identified; returns them. */
+  private methodRecord(elements: Map<number, OutputElement>): OutputElement[] {
+    const made: OutputElement[] = [];
     const set = (element: OutputElement, rule: string): void => {
       const source = this.top.elements.get(element.tag);
+      made.push(element);
       elements.set(element.tag, element);
       this.changes.push({
         path: hexTag(element.tag),
@@ -523,6 +580,30 @@ class Deidentifier {
     if (this.extras.masked) {
       set(text(Tag.BurnedInAnnotation, 'CS', 'NO'), 'PS3.15 E.3.1: burned-in text masked');
     }
+    return made;
+  }
+
+  /** The portal's subject in place of the patient's name and ID, when the link gives one. */
+  private recordPseudonym(elements: Map<number, OutputElement>): void {
+    const set = (element: OutputElement, rule: string): void => {
+      const source = this.top.elements.get(element.tag);
+      elements.set(element.tag, element);
+      this.changes.push({
+        path: hexTag(element.tag),
+        tag: hexTag(element.tag),
+        name: nameOf(element.tag),
+        action: source ? 'replaced' : 'added',
+        rule,
+        ...(source ? { before: describe(this.top, source) } : {}),
+        ...(describeOutput(element) !== undefined ? { after: describeOutput(element)! } : {}),
+      });
+    };
+    const text = (tag: number, vr: string, value: string): OutputElement => ({
+      kind: 'value',
+      tag,
+      vr,
+      value: asciiValue(value),
+    });
     const pseudonym = this.policy.pseudonym;
     if (pseudonym) {
       const valid = (value: string): boolean =>
@@ -570,57 +651,52 @@ class Deidentifier {
         creators.set((group << 8) | low, getText(dataset, element.tag) ?? '');
       }
     }
+    // Top-level attributes repeat across a series: their results are reused (element-memo.ts).
+    const memo = top ? this.memo : undefined;
     const privateCreatorElements: DicomElement[] = [];
     for (const element of dataset.elements.values()) {
       const tag = element.tag;
+      if (top && isPixelTag(tag)) continue; // pixel data: streamed by the caller
       const group = tag >>> 16;
       const low = tag & 0xffff;
-      const path = `${prefix}${hexTag(tag)}`;
-      if (top && isPixelTag(tag)) continue; // pixel data: streamed by the caller
-      if (group === 0x0002 || group === 0x0000) {
-        this.record(
-          dataset,
-          element,
-          path,
-          'removed',
-          'Ferry: file meta and command groups belong to the meta information, regenerated',
-          undefined,
-        );
+      if (group % 2 === 1 && low >= 0x10 && low <= 0xff) {
+        privateCreatorElements.push(element);
         continue;
       }
-      if (low === 0x0000) {
-        this.record(
-          dataset,
-          element,
-          path,
-          'removed',
-          'Ferry: group lengths (retired) change with the header',
-          undefined,
-        );
-        continue;
-      }
-      const removedWhy = ferryRemoved.get(tag);
-      if (removedWhy && !profileEntry(tag)) {
-        this.record(dataset, element, path, 'removed', `Ferry: ${removedWhy}`, undefined);
-        continue;
-      }
-      if (group % 2 === 1) {
-        if (low >= 0x10 && low <= 0xff) {
-          privateCreatorElements.push(element);
-          continue;
+      const block = group % 2 === 1 ? (group << 8) | (low >>> 8) : -1;
+      const creator = block === -1 ? undefined : creators.get(block);
+      let output: OutputElement | undefined;
+      const hit = memo && ElementMemo.find(memo, dataset, element, creator);
+      if (hit) {
+        for (const change of hit.changes) this.changes.push(change);
+        output =
+          hit.result.kind === 'keep'
+            ? copyElement(dataset, element)
+            : hit.result.kind === 'output'
+              ? hit.result.output
+              : undefined;
+      } else {
+        const changesBefore = this.changes.length;
+        this.cleanerUsed = false;
+        output = this.element(dataset, element, `${prefix}${hexTag(tag)}`, mode, creators);
+        if (memo && !this.cleanerUsed) {
+          const result = memoResult(dataset, element, output);
+          if (result) {
+            ElementMemo.store(
+              memo,
+              dataset,
+              element,
+              creator,
+              result,
+              this.changes.slice(changesBefore),
+            );
+          }
         }
-        const kept = this.privateElement(dataset, element, path, creators);
-        if (kept) {
-          out.push(kept);
-          keptBlocks.add((group << 8) | (low >>> 8));
-        }
-        continue;
       }
-      const entry = profileEntry(tag);
-      const result = entry
-        ? this.apply(dataset, element, path, mode, entry)
-        : this.keep(dataset, element, path, mode);
-      if (result) out.push(result);
+      if (output) {
+        out.push(output);
+        if (block !== -1) keptBlocks.add(block);
+      }
     }
     // A private creator stays only when an element of its block stays (PS3.5 7.8.1).
     for (const element of privateCreatorElements) {
@@ -640,6 +716,51 @@ class Deidentifier {
         );
     }
     return { elements: out };
+  }
+
+  /** One attribute (not a private creator) through the profile: its output, or none (removed). */
+  private element(
+    dataset: DicomDataset,
+    element: DicomElement,
+    path: string,
+    mode: Mode,
+    creators: ReadonlyMap<number, string>,
+  ): OutputElement | undefined {
+    const tag = element.tag;
+    const group = tag >>> 16;
+    const low = tag & 0xffff;
+    if (group === 0x0002 || group === 0x0000) {
+      this.record(
+        dataset,
+        element,
+        path,
+        'removed',
+        'Ferry: file meta and command groups belong to the meta information, regenerated',
+        undefined,
+      );
+      return undefined;
+    }
+    if (low === 0x0000) {
+      this.record(
+        dataset,
+        element,
+        path,
+        'removed',
+        'Ferry: group lengths (retired) change with the header',
+        undefined,
+      );
+      return undefined;
+    }
+    const removedWhy = ferryRemoved.get(tag);
+    if (removedWhy && !profileEntry(tag)) {
+      this.record(dataset, element, path, 'removed', `Ferry: ${removedWhy}`, undefined);
+      return undefined;
+    }
+    if (group % 2 === 1) return this.privateElement(dataset, element, path, creators);
+    const entry = profileEntry(tag);
+    return entry
+      ? this.apply(dataset, element, path, mode, entry)
+      : this.keep(dataset, element, path, mode);
   }
 
   private privateElement(
@@ -842,6 +963,7 @@ class Deidentifier {
   ): OutputElement {
     const vr = outputVr(dataset, element);
     const before = getText(dataset, element.tag) ?? '';
+    this.cleanerUsed = true;
     this.cleaner ??= new TextCleaner(identifiersOf(this.top, this.options));
     const cleaned = this.cleaner.clean(before);
     if (cleaned === before && element.length > 0) return copyElement(dataset, element);
@@ -856,6 +978,26 @@ class Deidentifier {
     this.record(dataset, element, path, encoded ? 'cleaned' : 'emptied', rule, after);
     return after;
   }
+}
+
+/**
+ * How an attribute's result can be reused by another instance: removed, kept (the other
+ * instance's own bytes), or the same new value. A sequence with items is not reused: its items'
+ * outputs point at this instance's source.
+ */
+function memoResult(
+  dataset: DicomDataset,
+  element: DicomElement,
+  output: OutputElement | undefined,
+): MemoResult | undefined {
+  if (output === undefined) return { kind: 'removed' };
+  if (output.kind === 'source') {
+    return output.dataset === dataset && output.element === element ? { kind: 'keep' } : undefined;
+  }
+  if (output.kind === 'value') return { kind: 'output', output };
+  return output.kind === 'sequence' && output.items.length === 0
+    ? { kind: 'output', output }
+    : undefined;
 }
 
 function codeItem(value: string, meaning: string): OutputDataset {

@@ -195,6 +195,31 @@ export class ByteWriter {
     this.length += bytes.length;
   }
 
+  /** `source[start, end)`, without making a view of it (most values are a few bytes long). */
+  range(source: Uint8Array, start: number, end: number): void {
+    const count = end - start;
+    this.reserve(count);
+    if (count > 64) {
+      this.buffer.set(source.subarray(start, end), this.length);
+    } else {
+      const buffer = this.buffer;
+      let at = this.length;
+      for (let i = start; i < end; i++) buffer[at++] = source[i]!;
+    }
+    this.length += count;
+  }
+
+  zeros(count: number): void {
+    this.reserve(count);
+    this.buffer.fill(0, this.length, this.length + count);
+    this.length += count;
+  }
+
+  /** Empties the writer, keeping its memory for the next use. */
+  reset(): void {
+    this.length = 0;
+  }
+
   byte(value: number): void {
     this.reserve(1);
     this.buffer[this.length++] = value;
@@ -247,6 +272,36 @@ function writeValue(out: ByteWriter, tag: number, vr: string, value: Uint8Array)
   if (value.length % 2 === 1) out.byte(padByte(vr));
 }
 
+/** A text value written straight from the string (ASCII: UIDs, Ferry's own values). */
+function writeAscii(out: ByteWriter, tag: number, vr: string, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7e) throw new Error('asciiValue: not ASCII');
+  }
+  const padded = text.length + (text.length % 2);
+  writeElementHeader(out, tag, vr, padded);
+  out.ascii(text);
+  if (text.length % 2 === 1) out.byte(padByte(vr));
+}
+
+/** A source element's value, copied from the source bytes (byte-swapped when big endian). */
+function writeSourceValue(
+  out: ByteWriter,
+  dataset: DicomDataset,
+  element: DicomElement,
+  vr: string,
+): void {
+  if (!dataset.littleEndian && swapUnit(vr) !== 0) {
+    writeValue(out, element.tag, vr, sourceValue(dataset, element, vr));
+    return;
+  }
+  const length = element.length;
+  const padded = length + (length % 2);
+  const outVr = !longLengthVrs.has(vr) && padded > 0xffff ? 'UN' : vr;
+  writeElementHeader(out, element.tag, outVr, padded);
+  out.range(dataset.bytes, element.valueOffset, element.valueOffset + length);
+  if (length % 2 === 1) out.byte(padByte(vr));
+}
+
 function sourceValue(dataset: DicomDataset, element: DicomElement, vr: string): Uint8Array {
   const raw = dataset.bytes.subarray(element.valueOffset, element.valueOffset + element.length);
   if (dataset.littleEndian) return raw;
@@ -273,12 +328,7 @@ function writeOutputElement(out: ByteWriter, element: OutputElement): void {
       writeValue(out, element.tag, element.vr, element.value);
       return;
     case 'source':
-      writeValue(
-        out,
-        element.tag,
-        element.vr,
-        sourceValue(element.dataset, element.element, element.vr),
-      );
+      writeSourceValue(out, element.dataset, element.element, element.vr);
       return;
     case 'sequence': {
       writeElementHeader(out, element.tag, 'SQ', 0);
@@ -308,26 +358,27 @@ export function encodeDataset(dataset: OutputDataset): Uint8Array {
 
 /** PS3.10 7.1: File Meta Information, group length first, explicit VR little endian. */
 export function writeFileMeta(out: ByteWriter, meta: FileMetaValues): void {
-  const body = new ByteWriter(512);
-  writeValue(body, 0x00020001, 'OB', Uint8Array.of(0x00, 0x01));
-  writeUid(body, Tag.MediaStorageSopClassUid, meta.mediaStorageSopClassUid);
-  writeUid(body, Tag.MediaStorageSopInstanceUid, meta.mediaStorageSopInstanceUid);
-  writeUid(body, Tag.TransferSyntaxUid, meta.transferSyntaxUid);
-  writeUid(body, Tag.ImplementationClassUid, ferryImplementationClassUid);
-  writeValue(body, Tag.ImplementationVersionName, 'SH', asciiValue(ferryImplementationVersionName));
-  const group = new ByteWriter(16);
-  group.u32(body.length);
-  writeValue(out, Tag.FileMetaInformationGroupLength, 'UL', group.result());
-  out.bytes(body.result());
-}
-
-function writeUid(out: ByteWriter, tag: number, uid: string): void {
-  writeValue(out, tag, 'UI', asciiValue(uid));
+  writeElementHeader(out, Tag.FileMetaInformationGroupLength, 'UL', 4);
+  const groupLengthAt = out.length;
+  out.u32(0);
+  const start = out.length;
+  writeElementHeader(out, 0x00020001, 'OB', 2);
+  out.byte(0x00);
+  out.byte(0x01);
+  writeAscii(out, Tag.MediaStorageSopClassUid, 'UI', meta.mediaStorageSopClassUid);
+  writeAscii(out, Tag.MediaStorageSopInstanceUid, 'UI', meta.mediaStorageSopInstanceUid);
+  writeAscii(out, Tag.TransferSyntaxUid, 'UI', meta.transferSyntaxUid);
+  writeAscii(out, Tag.ImplementationClassUid, 'UI', ferryImplementationClassUid);
+  writeAscii(out, Tag.ImplementationVersionName, 'SH', ferryImplementationVersionName);
+  out.patchU32(groupLengthAt, out.length - start);
 }
 
 function isPixelTag(tag: number): boolean {
   return tag === Tag.PixelData || tag === Tag.FloatPixelData || tag === Tag.DoubleFloatPixelData;
 }
+
+const headerWriter = new ByteWriter(32 * 1024);
+const noBytes = new Uint8Array(0);
 
 /**
  * Encodes a Part 10 file: zeroed preamble, regenerated meta information, the dataset's
@@ -339,14 +390,17 @@ export function encodeInstance(
   dataset: OutputDataset,
   pixel: PixelElement | undefined,
 ): EncodedInstance {
-  const header = new ByteWriter(32 * 1024);
-  header.bytes(new Uint8Array(128));
+  // One writer for every header (this function never yields): only the result is allocated.
+  const header = headerWriter;
+  header.reset();
+  header.zeros(128);
   header.ascii('DICM');
   writeFileMeta(header, meta);
   const sorted = [...dataset.elements].sort(compareTags);
-  const before = pixel ? sorted.filter((element) => element.tag < pixel.tag) : sorted;
-  const after = pixel ? sorted.filter((element) => element.tag > pixel.tag) : [];
-  for (const element of before) {
+  const pixelTag = pixel ? pixel.tag : Infinity;
+  let next = 0;
+  for (; next < sorted.length && sorted[next]!.tag < pixelTag; next++) {
+    const element = sorted[next]!;
     if (isPixelTag(element.tag)) continue;
     writeOutputElement(header, element);
   }
@@ -361,10 +415,14 @@ export function encodeInstance(
       pixelLength += pixel.length % 2;
     }
   }
-  const trailerWriter = new ByteWriter(256);
-  for (const element of after) writeOutputElement(trailerWriter, element);
   const headerBytes = header.result();
-  const trailer = trailerWriter.result();
+  while (next < sorted.length && sorted[next]!.tag === pixelTag) next++;
+  let trailer: Uint8Array = noBytes;
+  if (next < sorted.length) {
+    const trailerWriter = new ByteWriter(256);
+    for (; next < sorted.length; next++) writeOutputElement(trailerWriter, sorted[next]!);
+    trailer = trailerWriter.result();
+  }
   return {
     transferSyntaxUid: meta.transferSyntaxUid,
     header: headerBytes,
