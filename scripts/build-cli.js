@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run build:cli`: bundles the `ferry` command (main/cli.ts) with esbuild into dist/cli/, so
 // the command starts without compiling TypeScript. One chunk per command (code splitting): a
-// command loads only its own code. Small pure-JavaScript packages (iconv-lite, yauzl) are
-// bundled: loading them from node_modules as CommonJS costs more than the code itself. The
+// command loads only its own code. A small pure-JavaScript package (yauzl) is bundled: loading
+// it from node_modules as CommonJS costs more than the code itself. iconv-lite is not: it is
+// loaded on first use (dicom/charset.ts), since most runs never need its tables. The
 // rest stay external: the codecs find their .wasm files beside their loaders, and the HTTP
 // and mail packages load only for the commands that use them. dist/cli/sources.json lists the
 // files the bundle was built from and when the build started; bin/ferry.js runs the bundle
@@ -21,7 +22,7 @@ const outdir = path.resolve(root, values.outdir ?? path.join('dist', 'cli'));
 
 // Taken before reading any source: a file saved during the build counts as newer than it.
 const builtAt = Date.now();
-const bundled = new Set(['iconv-lite', 'yauzl']);
+const bundled = new Set(['yauzl']);
 const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const external = [
   ...Object.keys(manifest.dependencies ?? {}),

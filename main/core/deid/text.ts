@@ -2,8 +2,7 @@
  * Text for replaced values, and the "C" (clean) action on free text (PS3.15 E.1.1, E.3.5).
  */
 import { Buffer } from 'node:buffer';
-
-import iconv from 'iconv-lite';
+import { iconvLite } from '../dicom/charset.ts';
 
 /** VRs whose values are text in the Specific Character Set (PS3.5 6.1.2.3). */
 export const characterSetVrs: ReadonlySet<string> = new Set([
@@ -47,13 +46,13 @@ export function encodeText(text: string, characterSet: readonly string[]): Uint8
   const term = characterSet[0] ?? '';
   if (term === 'ISO_IR 192') return Uint8Array.from(Buffer.from(text, 'utf8'));
   if (term === 'GB18030' || term === 'GBK') {
-    return Uint8Array.from(iconv.encode(text, term.toLowerCase()));
+    return Uint8Array.from(iconvLite().encode(text, term.toLowerCase()));
   }
   const encoding = singleByte[term];
   if (!encoding) return undefined;
-  const bytes = iconv.encode(text, encoding);
+  const bytes = iconvLite().encode(text, encoding);
   // iconv-lite writes '?' for characters outside the set: refuse rather than corrupt.
-  if (iconv.decode(bytes, encoding) !== text) return undefined;
+  if (iconvLite().decode(bytes, encoding) !== text) return undefined;
   return Uint8Array.from(bytes);
 }
 

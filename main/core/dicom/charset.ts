@@ -16,7 +16,9 @@
 import { Buffer } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+
+import type Iconv from 'iconv-lite';
 
 // ---------------------------------------------------------------------------------------------
 // Graphic character sets
@@ -58,6 +60,13 @@ function lazy<T>(build: () => T): () => T {
   return () => (value ??= build());
 }
 
+/**
+ * iconv-lite, loaded the first time a value needs one of its tables: most discs never do, and
+ * its code (half a megabyte, mostly East Asian tables) would otherwise be compiled at every
+ * start of every command.
+ */
+export const iconvLite = lazy(() => createRequire(import.meta.url)('iconv-lite') as typeof Iconv);
+
 /** Positions 0x20-0x7F map to themselves: ASCII, and JIS X 0201 Roman (see below). */
 const identityCodes = lazy(() => Uint16Array.from({ length: 96 }, (_, p) => p + 0x20));
 
@@ -65,7 +74,7 @@ const identityCodes = lazy(() => Uint16Array.from({ length: 96 }, (_, p) => p + 
 function rightHalfOf(encoding: string): () => Uint16Array {
   return lazy(() => {
     const bytes = Uint8Array.from({ length: 96 }, (_, p) => p + 0xa0);
-    const text = iconv.decode(Buffer.from(bytes), encoding);
+    const text = iconvLite().decode(Buffer.from(bytes), encoding);
     // Single-byte tables decode one unit per byte; anything else means a broken table.
     if (text.length !== 96) throw new Error(`iconv-lite ${encoding} is not single-byte`);
     return Uint16Array.from({ length: 96 }, (_, p) => text.charCodeAt(p));
@@ -365,7 +374,7 @@ function textDecoder(label: string): TextDecoder | null {
 function viaTextDecoderOrIconv(label: string, iconvEncoding: string): WholeValueDecoder {
   const decoder = textDecoder(label);
   if (decoder !== null) return (bytes) => decoder.decode(bytes);
-  return (bytes) => iconv.decode(bufferView(bytes), iconvEncoding, { stripBOM: false });
+  return (bytes) => iconvLite().decode(bufferView(bytes), iconvEncoding, { stripBOM: false });
 }
 
 /**
