@@ -57,6 +57,22 @@ interface InstanceReport {
 
 const reportName = 'deidentification-report.json';
 
+/**
+ * A change as the report gives it: without the original value. The instances of a series share
+ * most of their change records (engine.ts reuses them), so each is stripped once.
+ */
+const stripped = new WeakMap<AttributeChange, Omit<AttributeChange, 'before'>>();
+function withoutBefore(change: AttributeChange): Omit<AttributeChange, 'before'> {
+  let result = stripped.get(change);
+  if (result === undefined) {
+    const copy: { -readonly [K in keyof AttributeChange]: AttributeChange[K] } = { ...change };
+    delete copy.before;
+    result = copy;
+    stripped.set(change, result);
+  }
+  return result;
+}
+
 function parseMask(text: string): MaskRect {
   const parts = text.split(',').map((part) => Number(part.trim()));
   if (parts.length !== 4 || !parts.every((n) => Number.isInteger(n) && n >= 0)) {
@@ -445,7 +461,7 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
       report.sopInstanceUid = result.sopInstanceUid;
       report.burnedIn = result.burnedIn.map((flag) => flag.reason);
       report.masked = result.masked;
-      report.changes = result.changes.map(({ before: _before, ...change }) => change);
+      report.changes = result.changes.map(withoutBefore);
       if (result.burnedIn.length > 0 && !result.masked && !values['confirm-burned-in']) {
         report.status = 'held';
         findings.push(
