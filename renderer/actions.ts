@@ -1,7 +1,14 @@
 /** What the screens do: call api.ts, put the answers in the store, announce what changed. */
 import type { ApiErrorBody, MaskView, ScanView, Step, UploadProgress } from './types.ts';
 import { call, errorBody, getBridge } from './api-client.ts';
-import { currentLanguage, errorMessage, formatNumber, portalSentence, t } from './i18n/index.ts';
+import {
+  currentLanguage,
+  errorMessage,
+  forgetLanguage,
+  formatNumber,
+  portalSentence,
+  t,
+} from './i18n/index.ts';
 import {
   applyEvent,
   defaultSelection,
@@ -278,6 +285,10 @@ export function createActions(store: Store) {
       await call('link.forget', undefined).catch(() => null);
     }
     clearTimeout(statusTimer);
+    // The language this person chose is theirs too: the next one starts in the computer's.
+    forgetLanguage(
+      (globalThis as { navigator?: { language?: string } }).navigator?.language ?? 'en',
+    );
     // Every optional field (link, scan, upload, transfer...) cleared, then the initial values.
     const cleared = Object.fromEntries(Object.keys(get()).map((key) => [key, undefined]));
     set({ ...(cleared as Partial<FlowState>), ...initialState, info, drives });

@@ -25,6 +25,7 @@ const STORAGE_KEY = 'ferry.language';
 interface KeyValueStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem(key: string): void;
 }
 
 function storage(): KeyValueStorage | undefined {
@@ -78,6 +79,21 @@ export function chooseLanguage(language: Language): void {
   } catch {
     // Not remembered when storage is blocked; the switch still applies now.
   }
+}
+
+/**
+ * Front desk: the next person starts in the computer's language, and the last person's choice
+ * is not remembered for the next start either.
+ */
+export function forgetLanguage(systemLocale: string): void {
+  try {
+    storage()?.removeItem(STORAGE_KEY);
+  } catch {
+    // Storage blocked: nothing was remembered.
+  }
+  setLocale(systemLocale || 'en');
+  const page = (globalThis as { document?: { title: string } }).document;
+  if (page) page.title = t('app.title');
 }
 
 const PLURAL = /\{(\w+), plural,((?:\s*(?:=\d+|zero|one|two|few|many|other)\s*\{[^{}]*\})+)\s*\}/gu;

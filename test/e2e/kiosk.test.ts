@@ -214,11 +214,19 @@ describe.skipIf(skip)('kiosk mode in a browser', () => {
     await page.clock.runFor(30_000);
     expect(await dialog.count()).toBe(0);
     expect(await page.getByRole('heading', { name: 'Choose what to send' }).count()).toBe(1);
-    // Left alone again: the warning comes back after the idle time and runs out.
-    await page.clock.runFor(31_000);
-    await dialog.waitFor();
+    // She switches to Spanish, then leaves: the warning comes back (in Spanish) after the idle
+    // time and runs out. The next person starts in the computer's language (English here), and
+    // her choice is not remembered for the next start.
+    await page.getByTestId('language').selectOption('es');
+    await page.getByRole('heading', { name: 'Elija qué enviar' }).waitFor();
+    await page.clock.runFor(61_000);
+    await page.getByRole('alertdialog', { name: '¿Sigue usted ahí?' }).waitFor();
     await page.clock.runFor(31_000);
     await page.getByRole('heading', { name: 'Open your upload link' }).waitFor();
+    const remembered = await page.evaluate(
+      () => (globalThis as unknown as PageGlobals).localStorage['ferry.language'],
+    );
+    expect(remembered).toBeUndefined();
     expect(await page.getByText('Nightingale', { exact: false }).count()).toBe(0);
     expect(await page.getByText('NIGHTINGALE', { exact: false }).count()).toBe(0);
     // On the empty start screen there is nothing to end, so no warning comes.
