@@ -528,25 +528,10 @@ class Deidentifier {
   private methodRecord(elements: Map<number, OutputElement>): OutputElement[] {
     const made: OutputElement[] = [];
     const set = (element: OutputElement, rule: string): void => {
-      const source = this.top.elements.get(element.tag);
       made.push(element);
-      elements.set(element.tag, element);
-      this.changes.push({
-        path: hexTag(element.tag),
-        tag: hexTag(element.tag),
-        name: nameOf(element.tag),
-        action: source ? 'replaced' : 'added',
-        rule,
-        ...(source ? { before: describe(this.top, source) } : {}),
-        ...(describeOutput(element) !== undefined ? { after: describeOutput(element)! } : {}),
-      });
+      this.setTopLevel(elements, element, rule);
     };
-    const text = (tag: number, vr: string, value: string): OutputElement => ({
-      kind: 'value',
-      tag,
-      vr,
-      value: asciiValue(value),
-    });
+    const text = textElement;
     const applied = allAppliedOptions(this.options, this.extras.masked);
     set(text(0x00120062, 'CS', 'YES'), 'PS3.15 E.1.1: Patient Identity Removed');
     // Earlier de-identification (values already de-identified) stays on record, then Ferry's.
@@ -585,25 +570,9 @@ class Deidentifier {
 
   /** The portal's subject in place of the patient's name and ID, when the link gives one. */
   private recordPseudonym(elements: Map<number, OutputElement>): void {
-    const set = (element: OutputElement, rule: string): void => {
-      const source = this.top.elements.get(element.tag);
-      elements.set(element.tag, element);
-      this.changes.push({
-        path: hexTag(element.tag),
-        tag: hexTag(element.tag),
-        name: nameOf(element.tag),
-        action: source ? 'replaced' : 'added',
-        rule,
-        ...(source ? { before: describe(this.top, source) } : {}),
-        ...(describeOutput(element) !== undefined ? { after: describeOutput(element)! } : {}),
-      });
-    };
-    const text = (tag: number, vr: string, value: string): OutputElement => ({
-      kind: 'value',
-      tag,
-      vr,
-      value: asciiValue(value),
-    });
+    const set = (element: OutputElement, rule: string): void =>
+      this.setTopLevel(elements, element, rule);
+    const text = textElement;
     const pseudonym = this.policy.pseudonym;
     if (pseudonym) {
       const valid = (value: string): boolean =>
@@ -617,6 +586,26 @@ class Deidentifier {
         'pseudonym: the portal subject',
       );
     }
+  }
+
+  /** Puts an attribute Ferry sets at the top level, recording it as added or replaced. */
+  private setTopLevel(
+    elements: Map<number, OutputElement>,
+    element: OutputElement,
+    rule: string,
+  ): void {
+    const source = this.top.elements.get(element.tag);
+    elements.set(element.tag, element);
+    const after = describeOutput(element);
+    this.changes.push({
+      path: hexTag(element.tag),
+      tag: hexTag(element.tag),
+      name: nameOf(element.tag),
+      action: source ? 'replaced' : 'added',
+      rule,
+      ...(source ? { before: describe(this.top, source) } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
   }
 
   private record(
@@ -998,6 +987,11 @@ function memoResult(
   return output.kind === 'sequence' && output.items.length === 0
     ? { kind: 'output', output }
     : undefined;
+}
+
+/** An ASCII text attribute Ferry sets. */
+function textElement(tag: number, vr: string, value: string): OutputElement {
+  return { kind: 'value', tag, vr, value: asciiValue(value) };
 }
 
 function codeItem(value: string, meaning: string): OutputDataset {
