@@ -45,30 +45,34 @@ const maxEntriesPerContext = 4096;
 const maxContexts = 64;
 
 export class ElementMemo {
-  private readonly contexts = new Map<string, Map<number, MemoEntry>>();
+  private readonly contexts = new Map<string, MemoContext>();
 
   /** The entries of one context, made on first use; the oldest context goes when there are too many. */
-  context(key: string): Map<number, MemoEntry> {
-    let entries = this.contexts.get(key);
-    if (!entries) {
+  context(key: string): MemoContext {
+    let context = this.contexts.get(key);
+    if (!context) {
       if (this.contexts.size >= maxContexts) {
         const oldest = this.contexts.keys().next().value;
         if (oldest !== undefined) this.contexts.delete(oldest);
       }
-      entries = new Map();
-      this.contexts.set(key, entries);
+      context = new MemoContext();
+      this.contexts.set(key, context);
     }
-    return entries;
+    return context;
   }
+}
+
+/** The entries of one context, by tag. */
+export class MemoContext {
+  private readonly entries = new Map<number, MemoEntry>();
 
   /** The stored entry when the element's VR, length and bytes (and private creator) match it. */
-  static find(
-    entries: ReadonlyMap<number, MemoEntry>,
+  find(
     dataset: DicomDataset,
     element: DicomElement,
     creator: string | undefined,
   ): MemoEntry | undefined {
-    const entry = entries.get(element.tag);
+    const entry = this.entries.get(element.tag);
     if (
       entry === undefined ||
       entry.vr !== element.vr ||
@@ -88,8 +92,7 @@ export class ElementMemo {
   }
 
   /** Stores an element's result (a copy of its value bytes), when it is small enough to be worth it. */
-  static store(
-    entries: Map<number, MemoEntry>,
+  store(
     dataset: DicomDataset,
     element: DicomElement,
     creator: string | undefined,
@@ -101,8 +104,8 @@ export class ElementMemo {
       element.valueOffset + element.length > dataset.bytes.length
     )
       return;
-    if (!entries.has(element.tag) && entries.size >= maxEntriesPerContext) return;
-    entries.set(element.tag, {
+    if (!this.entries.has(element.tag) && this.entries.size >= maxEntriesPerContext) return;
+    this.entries.set(element.tag, {
       vr: element.vr,
       undefinedLength: element.undefinedLength,
       // A copy (Buffer's slice would alias the source, which the caller may reuse for the next file).

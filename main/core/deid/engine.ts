@@ -26,7 +26,7 @@ import {
   type ResolvedAction,
 } from './profile.ts';
 import type { TableOption } from './profile-types.ts';
-import { ElementMemo, elementMemoFor, type MemoEntry, type MemoResult } from './element-memo.ts';
+import { elementMemoFor, type MemoContext, type MemoResult } from './element-memo.ts';
 import { isSafePrivateValue, safePrivateEntry } from './safe-private.ts';
 import { characterSetVrs, encodeText, TextCleaner } from './text.ts';
 import { remapperFor, type UidRemapper } from './uid.ts';
@@ -433,7 +433,7 @@ class Deidentifier {
   /** Set when an attribute's result depended on the instance's identifiers (never memoised). */
   private cleanerUsed = false;
   /** Results of earlier instances under the same key and context (element-memo.ts). */
-  private readonly memo: Map<number, MemoEntry>;
+  private readonly memo: MemoContext;
   private readonly dateOffset: number;
   /** The instance's IOD (PS3.3 name), for the combined codes; undefined when not known. */
   private readonly iod: string | undefined;
@@ -655,7 +655,7 @@ class Deidentifier {
       const block = group % 2 === 1 ? (group << 8) | (low >>> 8) : -1;
       const creator = block === -1 ? undefined : creators.get(block);
       let output: OutputElement | undefined;
-      const hit = memo && ElementMemo.find(memo, dataset, element, creator);
+      const hit = memo?.find(dataset, element, creator);
       if (hit) {
         for (const change of hit.changes) this.changes.push(change);
         output =
@@ -671,14 +671,7 @@ class Deidentifier {
         if (memo && !this.cleanerUsed) {
           const result = memoResult(dataset, element, output);
           if (result) {
-            ElementMemo.store(
-              memo,
-              dataset,
-              element,
-              creator,
-              result,
-              this.changes.slice(changesBefore),
-            );
+            memo.store(dataset, element, creator, result, this.changes.slice(changesBefore));
           }
         }
       }

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { parseDicom } from '../../../main/core/dicom/parse.ts';
 import type { DeidentifyPolicy } from '../../../main/core/deid/engine.ts';
-import { ElementMemo } from '../../../main/core/deid/element-memo.ts';
+import { MemoContext } from '../../../main/core/deid/element-memo.ts';
 import {
   collectBytes,
   deidentifyInstance,
@@ -74,7 +74,7 @@ describe('element memo: reused results are the results', () => {
   it('gives the bytes and changes of a cold run, for every file, option set and order', async (context) => {
     if (skipFor(missingPydicom())) return context.skip();
     const dir = pydicomTestFiles();
-    const find = vi.spyOn(ElementMemo, 'find');
+    const find = vi.spyOn(MemoContext.prototype, 'find');
     const keyBytes = new Uint8Array(32).fill(0x3c);
     const warmKey = new Uint8Array(keyBytes);
     const planted = plantedFile().bytes;
