@@ -77,6 +77,8 @@ export interface ValidationOutcome {
 /** Collects per-instance checks while the scan reads headers, so no file is read twice. */
 export interface HeaderCollector {
   readonly onInstanceHeader: NonNullable<ScanOptions['onInstanceHeader']>;
+  /** It takes the scan's header-only parse (ScanOptions.instanceHeadersOnly). */
+  readonly instanceHeadersOnly?: boolean;
 }
 
 export interface ValidateEngine {

@@ -426,7 +426,12 @@ export function createAppService(options: AppServiceOptions): AppService {
       try {
         const result = await scan(target, {
           signal: mine.controller.signal,
-          ...(collector ? { onInstanceHeader: collector.onInstanceHeader } : {}),
+          ...(collector
+            ? {
+                onInstanceHeader: collector.onInstanceHeader,
+                instanceHeadersOnly: collector.instanceHeadersOnly === true,
+              }
+            : {}),
           onEvent: (event) => {
             if (currentScan !== mine) return;
             if (event.kind === 'progress') {

@@ -11,6 +11,12 @@ export interface HeadRead {
   readonly head: Uint8Array;
   readonly read: HeaderRead;
   readonly size: number;
+  /**
+   * The bytes `read` was parsed from and the file size the parse assumed: parsing them again
+   * with readInstanceHeader gives the same verdict (a header-only read's whole dataset, say).
+   */
+  readonly bytes: Uint8Array;
+  readonly parsedSize: number;
 }
 
 function nextSize(current: number, atLeast: number, fileSize: number): number {
@@ -39,7 +45,13 @@ export async function readFileHead(path: string): Promise<HeadRead> {
       const known = filled < size ? filled : fileSize;
       const read = readInstanceHeader(bytes, { fileSize: known });
       if (read.kind !== 'need-more' || size >= fileSize || filled < size) {
-        return { head: bytes.subarray(0, Math.min(bytes.length, 512)), read, size: fileSize };
+        return {
+          head: bytes.subarray(0, Math.min(bytes.length, 512)),
+          read,
+          size: fileSize,
+          bytes,
+          parsedSize: known,
+        };
       }
       size = nextSize(size, read.atLeast, fileSize);
       const grown = new Uint8Array(size);
@@ -80,7 +92,8 @@ export function readFileHeadSync(
     let endChecked = filled >= first;
     for (;;) {
       const bytes = buffer.subarray(0, filled);
-      const read = readInstanceHeader(bytes, { fileSize: Math.max(fileSize, filled), headerOnly });
+      const parsedSize = Math.max(fileSize, filled);
+      const read = readInstanceHeader(bytes, { fileSize: parsedSize, headerOnly });
       if (!endChecked && looksCutShort(read, filled)) {
         endChecked = true;
         const more = readFully(fd, buffer, filled, first - filled);
@@ -91,7 +104,13 @@ export function readFileHeadSync(
         }
       }
       if (read.kind !== 'need-more' || filled >= fileSize) {
-        return { head: bytes.subarray(0, Math.min(filled, 512)), read, size: fileSize };
+        return {
+          head: bytes.subarray(0, Math.min(filled, 512)),
+          read,
+          size: fileSize,
+          bytes,
+          parsedSize,
+        };
       }
       const size = nextSize(filled, read.atLeast, fileSize);
       const grown = Buffer.allocUnsafe(size);
@@ -152,7 +171,13 @@ export async function readStreamHead(stream: Readable, fileSize: number): Promis
     const known = ended ? filled : fileSize;
     const read = readInstanceHeader(bytes, { fileSize: known });
     if (read.kind !== 'need-more' || ended || filled >= fileSize) {
-      return { head: bytes.subarray(0, Math.min(bytes.length, 512)), read, size: fileSize };
+      return {
+        head: bytes.subarray(0, Math.min(bytes.length, 512)),
+        read,
+        size: fileSize,
+        bytes,
+        parsedSize: known,
+      };
     }
     want = nextSize(filled, read.atLeast, fileSize);
   }

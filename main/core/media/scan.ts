@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import yauzl from 'yauzl';
 import { Tag } from '../dicom/dictionary.ts';
-import type { InstanceHeader } from '../dicom/instance.ts';
+import { readInstanceHeader, type InstanceHeader } from '../dicom/instance.ts';
 import { DicomParseError, type DicomDataset, type ParsedDicom } from '../dicom/parse.ts';
 import { getInteger, getText } from '../dicom/values.ts';
 import { makeFinding, type Finding } from '../findings.ts';
@@ -52,8 +52,20 @@ export interface ScanOptions {
   /**
    * Called with each instance's parsed header as it is read (validation runs its rules here, so
    * no file is read twice). The header's buffer is only valid during the call: keep no reference.
+   * `whole` gives the whole dataset of the same bytes (see instanceHeadersOnly).
    */
-  readonly onInstanceHeader?: (relPath: string, parsed: ParsedDicom, fileSize: number) => void;
+  readonly onInstanceHeader?: (
+    relPath: string,
+    parsed: ParsedDicom,
+    fileSize: number,
+    whole: () => ParsedDicom,
+  ) => void;
+  /**
+   * Hand onInstanceHeader the header-only parse the scan makes for itself; the callback calls
+   * `whole` for the whole dataset, parsed from the same bytes, only when it needs it (validation
+   * needs it for a header unlike the one before). Off, `parsed` is the whole dataset.
+   */
+  readonly instanceHeadersOnly?: boolean;
 }
 
 interface DicomdirEntry {
@@ -291,9 +303,23 @@ class Scanner {
   private readonly scratch = Buffer.alloc(HEAD_BYTES);
   /**
    * Without a per-instance callback only the header's attributes are kept from each file (every
-   * element is still read and checked); validation's callback gets the whole dataset.
+   * element is still read and checked); a callback gets the whole dataset unless it asks for the
+   * header only (ScanOptions.instanceHeadersOnly).
    */
   private readonly headerOnly: boolean;
+  /** The header being handed to onInstanceHeader, for `whole`. */
+  private current: HeadRead | undefined;
+  /** The whole dataset of the current header: parsed again when the scan kept only its header. */
+  private readonly whole = (): ParsedDicom => {
+    const head = this.current;
+    if (!head || head.read.kind !== 'dicom')
+      throw new Error('no instance header is being handed over');
+    if (!this.headerOnly) return head.read.parsed;
+    const read = readInstanceHeader(head.bytes, { fileSize: head.parsedSize });
+    // The same bytes parsed the same way: only what is kept differs.
+    if (read.kind !== 'dicom') throw new Error(`the whole header parse disagrees: ${read.kind}`);
+    return read.parsed;
+  };
   /** When the event loop last had a turn during the header reads. */
   private lastTurn = performance.now();
 
@@ -301,7 +327,8 @@ class Scanner {
     private readonly root: string,
     private readonly options: ScanOptions,
   ) {
-    this.headerOnly = options.onInstanceHeader === undefined;
+    this.headerOnly =
+      options.onInstanceHeader === undefined || options.instanceHeadersOnly === true;
   }
 
   emit(event: ScanEvent): void {
@@ -405,7 +432,15 @@ class Scanner {
         if (!read.header.part10) {
           this.findings.push(makeFinding('no-file-meta', [relPath]));
         }
-        this.options.onInstanceHeader?.(relPath, read.parsed, head.size);
+        const onInstanceHeader = this.options.onInstanceHeader;
+        if (onInstanceHeader) {
+          this.current = head;
+          try {
+            onInstanceHeader(relPath, read.parsed, head.size, this.whole);
+          } finally {
+            this.current = undefined;
+          }
+        }
         return { header: read.header, size: head.size };
       }
       case 'not-dicom': {

@@ -6,6 +6,7 @@
  * run (InstanceChecks), never longer: the values are a patient's.
  */
 import type { DicomDataset, DicomElement } from '../dicom/parse.ts';
+import { HeaderMemo } from './header-memo.ts';
 
 /**
  * A copy, never a view: `Buffer#slice` shares memory, and the scan reuses its read buffer for
@@ -149,13 +150,37 @@ interface PassedEntry {
 
 /**
  * What one validation run remembers from instance to instance (never longer: the values are a
- * patient's): default-repertoire texts (UI, CS) by tag, rule verdicts by rule, passed elements.
+ * patient's): default-repertoire texts (UI, CS) by tag, rule verdicts by rule, passed elements,
+ * and the last header checked in full with its findings (header-memo.ts).
  */
 export class InstanceMemo {
   private readonly memo = new ByteMemo<number, string>();
   /** Verdicts of rules on a value (enumerations), keyed by the rule. */
   readonly verdicts = new ByteMemo<object, string>();
   readonly passed = new PassedValues();
+  /**
+   * The last header checked per SOP class (header-memo.ts): a disc's series of one kind repeat
+   * each other's headers but for their UIDs, numbers and descriptions, so the first instance of
+   * a series needs every rule only when no series of its class came before. Bounded: a disc of
+   * many classes keeps the first few.
+   */
+  private readonly headersByClass = new Map<string, HeaderMemo>();
+  private lastClass: string | undefined;
+  private lastHeaders: HeaderMemo | undefined;
+  static readonly headerClasses = 16;
+
+  headers(sopClassUid: string): HeaderMemo {
+    if (sopClassUid === this.lastClass && this.lastHeaders !== undefined) return this.lastHeaders;
+    let headers = this.headersByClass.get(sopClassUid);
+    if (headers === undefined) {
+      headers = new HeaderMemo();
+      if (this.headersByClass.size < InstanceMemo.headerClasses)
+        this.headersByClass.set(sopClassUid, headers);
+    }
+    this.lastClass = sopClassUid;
+    this.lastHeaders = headers;
+    return headers;
+  }
 
   /** The value (all of it, backslashes included) trimmed; '' when absent. */
   text(dataset: DicomDataset | undefined, tag: number): string {

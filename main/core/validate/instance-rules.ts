@@ -5,7 +5,7 @@
  * (PS3.3 C.7.6.3, PS3.5 8.1.1), and the privacy risks the preview must show.
  */
 import { attributeName, formatTag, Tag, TransferSyntax } from '../dicom/dictionary.ts';
-import type { DicomDataset, ParsedDicom } from '../dicom/parse.ts';
+import type { DicomDataset, DicomElement, ParsedDicom } from '../dicom/parse.ts';
 import { findingCatalog, type FindingCode } from '../findings.ts';
 import {
   photometricSamples,
@@ -19,6 +19,7 @@ import {
 import { lookupSopClass } from './sop-classes.ts';
 import { checkSrContent } from './sr-rules.ts';
 import { InstanceMemo, sameValue, trim, trimmed } from './byte-memo.ts';
+import type { HeaderMemo } from './header-memo.ts';
 import {
   checkValues,
   isEmptyValue,
@@ -167,7 +168,13 @@ function describe(tags: readonly number[]): string {
  * dozen per instance, and decoding text for each would cost more than all the other checks.
  */
 function integerOf(dataset: DicomDataset, tag: number): number | undefined {
-  const element = dataset.elements.get(tag);
+  return integerOfElement(dataset, dataset.elements.get(tag));
+}
+
+function integerOfElement(
+  dataset: DicomDataset,
+  element: DicomElement | undefined,
+): number | undefined {
   if (!element || element.items || element.undefinedLength) return undefined;
   const bytes = dataset.bytes;
   const at = element.valueOffset;
@@ -226,14 +233,67 @@ function addTo(findings: InstanceFinding[], code: FindingCode, detail?: string):
 
 /**
  * Runs every instance rule over a parsed header. `relPath` is only carried into the facts;
- * `texts` remembers repeated values across the instances of one run (byte-memo.ts).
+ * `texts` remembers repeated values across the instances of one run (byte-memo.ts), and the
+ * last header checked in full: a header that repeats it but for values no rule reads beyond
+ * their own checks gets its findings without running every rule again (header-memo.ts).
+ * `parsed` is the whole dataset, or (with `whole`, which parses the whole dataset of the same
+ * bytes) the scan's header-only parse: the whole dataset is then parsed only when the rules run.
  */
 export function checkInstance(
   relPath: string,
   parsed: ParsedDicom,
   fileSize: number,
   texts: InstanceMemo = new InstanceMemo(),
+  whole?: () => ParsedDicom,
 ): InstanceReport {
+  const meta = parsed.meta;
+  // Different in every instance, and compared by a rule: the memo needs the verdict either way.
+  const sopInstanceUidsAgree = meta
+    ? sameValue(meta, Tag.MediaStorageSopInstanceUid, parsed.dataset, Tag.SopInstanceUid)
+    : undefined;
+  const headers = texts.headers(
+    texts.text(parsed.dataset, Tag.SopClassUid) || texts.text(meta, Tag.MediaStorageSopClassUid),
+  );
+  const reused = headers.reuse(parsed, sopInstanceUidsAgree);
+  const complete = reused === undefined && whole !== undefined ? whole() : parsed;
+  const findings = reused ?? checkHeader(complete, texts, headers, sopInstanceUidsAgree);
+  const ds = complete.dataset;
+  const facts: InstanceFacts = {
+    path: relPath,
+    fileSize,
+    sopInstanceUid:
+      texts.once(ds, Tag.SopInstanceUid) || texts.once(meta, Tag.MediaStorageSopInstanceUid),
+    studyInstanceUid: texts.text(ds, Tag.StudyInstanceUid),
+    seriesInstanceUid: texts.text(ds, Tag.SeriesInstanceUid),
+    modality: texts.text(ds, Tag.Modality),
+    seriesNumber: integerOf(ds, Tag.SeriesNumber),
+    // Counts a header-only parse does not keep: on a reuse, where the memo found them.
+    studyRelatedInstances: countOf(ds, reused, headers, Tag.NumberOfStudyRelatedInstances),
+    seriesRelatedInstances: countOf(ds, reused, headers, Tag.NumberOfSeriesRelatedInstances),
+    imagesInAcquisition: countOf(ds, reused, headers, imagesInAcquisitionTag),
+    acquisitionNumber: countOf(ds, reused, headers, acquisitionNumberTag),
+  };
+  return { facts, findings };
+}
+
+function countOf(
+  ds: DicomDataset,
+  reused: readonly InstanceFinding[] | undefined,
+  headers: HeaderMemo,
+  tag: number,
+): number | undefined {
+  return reused === undefined
+    ? integerOf(ds, tag)
+    : integerOfElement(ds, headers.plainElement(tag));
+}
+
+/** Every rule over one header; the result is remembered for the headers that repeat it. */
+function checkHeader(
+  parsed: ParsedDicom,
+  texts: InstanceMemo,
+  headers: HeaderMemo,
+  sopInstanceUidsAgree: boolean | undefined,
+): readonly InstanceFinding[] {
   const ds = parsed.dataset;
   const findings: InstanceFinding[] = [];
 
@@ -264,7 +324,7 @@ export function checkInstance(
     if (sameValue(meta, Tag.MediaStorageSopClassUid, ds, Tag.SopClassUid) === false) {
       (differ ??= []).push('Media Storage SOP Class UID differs from SOP Class UID');
     }
-    if (sameValue(meta, Tag.MediaStorageSopInstanceUid, ds, Tag.SopInstanceUid) === false) {
+    if (sopInstanceUidsAgree === false) {
       (differ ??= []).push('Media Storage SOP Instance UID differs from SOP Instance UID');
     }
     if (differ) addTo(findings, 'file-meta-mismatch', differ.join('; '));
@@ -348,21 +408,15 @@ export function checkInstance(
   }
   if (comments) addTo(findings, 'free-text-comments', describe(comments));
 
-  const facts: InstanceFacts = {
-    path: relPath,
-    fileSize,
-    sopInstanceUid:
-      texts.once(ds, Tag.SopInstanceUid) || texts.once(meta, Tag.MediaStorageSopInstanceUid),
-    studyInstanceUid: texts.text(ds, Tag.StudyInstanceUid),
-    seriesInstanceUid: texts.text(ds, Tag.SeriesInstanceUid),
-    modality: texts.text(ds, Tag.Modality),
-    seriesNumber: integerOf(ds, Tag.SeriesNumber),
-    studyRelatedInstances: integerOf(ds, Tag.NumberOfStudyRelatedInstances),
-    seriesRelatedInstances: integerOf(ds, Tag.NumberOfSeriesRelatedInstances),
-    imagesInAcquisition: integerOf(ds, imagesInAcquisitionTag),
-    acquisitionNumber: integerOf(ds, acquisitionNumberTag),
-  };
-  return { facts, findings: oneReasonPerBlockedFile(findings) };
+  const result = oneReasonPerBlockedFile(findings);
+  headers.remember(parsed, {
+    iod,
+    findings: result,
+    problems,
+    context,
+    sopInstanceUidsAgree,
+  });
+  return result;
 }
 
 const identifiersByIod: boolean[] = [];

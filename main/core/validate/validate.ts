@@ -4,7 +4,9 @@
  *
  * Speed: the instance rules run on the header the scan already parsed (`scanAndValidate` hands
  * them to the scan as `onInstanceHeader`), so validating reads no file a second time; only files
- * that share a SOP Instance UID are read whole, to tell identical copies from conflicts.
+ * that share a SOP Instance UID are read whole, to tell identical copies from conflicts. The scan
+ * keeps only its own attributes of each header; the whole dataset is parsed from the same bytes
+ * only for a header unlike the one before it (header-memo.ts), as the first of each series.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -72,23 +74,35 @@ export class InstanceChecks {
   readonly reports = new Map<string, InstanceReport>();
   /** Values repeated from one instance to the next, read once (byte-memo.ts); this run only. */
   readonly texts = new InstanceMemo();
+  /** The scan may hand over its header-only parse: `whole` is asked when the rules need more. */
+  readonly instanceHeadersOnly = true;
 
-  /** Pass as the scan's `onInstanceHeader`. */
-  readonly onInstanceHeader = (relPath: string, parsed: ParsedDicom, fileSize: number): void => {
-    this.reports.set(relPath, checkInstance(relPath, parsed, fileSize, this.texts));
+  /**
+   * Pass as the scan's `onInstanceHeader`, with `instanceHeadersOnly`: the rules ask for the
+   * whole dataset only for a header unlike the one before (header-memo.ts).
+   */
+  readonly onInstanceHeader = (
+    relPath: string,
+    parsed: ParsedDicom,
+    fileSize: number,
+    whole?: () => ParsedDicom,
+  ): void => {
+    this.reports.set(relPath, checkInstance(relPath, parsed, fileSize, this.texts, whole));
   };
 }
 
 /** Scans `target` and validates it in one pass over the headers. */
 export async function scanAndValidate(
   target: string,
-  options: Omit<ScanOptions, 'onInstanceHeader'> & Omit<ValidateOptions, 'checks'> = {},
+  options: Omit<ScanOptions, 'onInstanceHeader' | 'instanceHeadersOnly'> &
+    Omit<ValidateOptions, 'checks'> = {},
 ): Promise<ValidationResult> {
   const checks = new InstanceChecks();
   const scan = await scanMedia(target, {
     ...options,
     verify: true,
     onInstanceHeader: checks.onInstanceHeader,
+    instanceHeadersOnly: true,
   });
   return validateMedia(scan, { ...options, checks });
 }

@@ -25,6 +25,8 @@ export class ValueProblems {
   value: Set<string> | undefined;
   /** Attributes missing from, or not allowed in, sequence items (by sequence). */
   item: Set<string> | undefined;
+  /** The tags problems were reported for: a header memo (header-memo.ts) never reuses them. */
+  tags: number[] | undefined;
   /** Bound per instance: a header full of garbage should not make a detail of megabytes. */
   static readonly limit = 12;
 
@@ -36,6 +38,7 @@ export class ValueProblems {
           ? (this.value ??= new Set())
           : (this.item ??= new Set());
     this.reported++;
+    (this.tags ??= []).push(tag);
     if (target.size >= ValueProblems.limit) return;
     target.add(`${formatTag(tag)} ${attributeName(tag)}: ${reason}`);
   }
@@ -447,6 +450,22 @@ export function checkValues(
     context.type1Present = type1;
     context.type2Present = type2;
   }
+}
+
+/**
+ * The checks checkValues runs on one top-level element that is not a sequence: for an element
+ * whose value changed since the instance a header memo remembers (header-memo.ts).
+ */
+export function checkTopLevelElement(
+  dataset: DicomDataset,
+  element: DicomElement,
+  context: ValueCheckContext,
+): void {
+  const tag = element.tag;
+  const characterSet = dataset.characterSet;
+  const multiByte = characterSet.length > 0 && isMultiByte(characterSet);
+  const definition = (tag >>> 16) % 2 === 1 ? undefined : definitionOf(tag);
+  checkElement(dataset, element, definition, multiByte, context);
 }
 
 /**
