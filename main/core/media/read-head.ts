@@ -45,13 +45,7 @@ export async function readFileHead(path: string): Promise<HeadRead> {
       const known = filled < size ? filled : fileSize;
       const read = readInstanceHeader(bytes, { fileSize: known });
       if (read.kind !== 'need-more' || size >= fileSize || filled < size) {
-        return {
-          head: bytes.subarray(0, Math.min(bytes.length, 512)),
-          read,
-          size: fileSize,
-          bytes,
-          parsedSize: known,
-        };
+        return headRead(bytes, read, fileSize, known);
       }
       size = nextSize(size, read.atLeast, fileSize);
       const grown = new Uint8Array(size);
@@ -61,6 +55,22 @@ export async function readFileHead(path: string): Promise<HeadRead> {
   } finally {
     await handle.close();
   }
+}
+
+/** What a header read found, with the bytes it parsed and the file size it assumed. */
+function headRead(
+  bytes: Uint8Array,
+  read: HeaderRead,
+  fileSize: number,
+  parsedSize: number,
+): HeadRead {
+  return {
+    head: bytes.subarray(0, Math.min(bytes.length, 512)),
+    read,
+    size: fileSize,
+    bytes,
+    parsedSize,
+  };
 }
 
 /**
@@ -171,13 +181,7 @@ export async function readStreamHead(stream: Readable, fileSize: number): Promis
     const known = ended ? filled : fileSize;
     const read = readInstanceHeader(bytes, { fileSize: known });
     if (read.kind !== 'need-more' || ended || filled >= fileSize) {
-      return {
-        head: bytes.subarray(0, Math.min(bytes.length, 512)),
-        read,
-        size: fileSize,
-        bytes,
-        parsedSize: known,
-      };
+      return headRead(bytes, read, fileSize, known);
     }
     want = nextSize(filled, read.atLeast, fileSize);
   }
