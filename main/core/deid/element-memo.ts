@@ -39,10 +39,14 @@ export interface MemoEntry {
   readonly changes: readonly AttributeChange[];
 }
 
-/** Values longer than this are not kept (comparing and holding them would cost more than it saves). */
-const maxValueBytes = 1024;
-const maxEntriesPerContext = 4096;
-const maxContexts = 64;
+/**
+ * Bounds: values longer than maxValueBytes are not kept (comparing and holding them would cost
+ * more than it saves); at most 32 contexts of 1,024 attributes, so the memo of one key (one
+ * upload, one run of the CLI) holds a few megabytes at the very most, whatever the disc.
+ */
+const maxValueBytes = 256;
+const maxEntriesPerContext = 1024;
+const maxContexts = 32;
 
 export class ElementMemo {
   private readonly contexts = new Map<string, MemoContext>();
