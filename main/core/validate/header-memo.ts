@@ -86,6 +86,8 @@ export interface CheckedHeader {
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
+/** Int32Array words are in the platform's byte order; the shifted comparison assumes little. */
+const littleEndianPlatform = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class HeaderMemo {
   /** Bytes of the largest header remembered. */
@@ -311,6 +313,33 @@ export class HeaderMemo {
         word += 4;
       }
       while (word < wordLimit && rememberedWords[word] === words[word + base]) word++;
+      at = word << 2;
+    } else if (littleEndianPlatform && offset > 0) {
+      // Shifted by a length that changed (by 2 bytes, mostly): each word of the current header
+      // is put together from the two aligned words it straddles, still four bytes per test.
+      while (at < limit && (at & 3) !== 0) {
+        if (remembered[at] !== current[at + shift]) return at;
+        at++;
+      }
+      if (current.buffer !== this.currentBuffer) {
+        this.currentBuffer = current.buffer;
+        this.currentWords = new Int32Array(current.buffer, 0, current.buffer.byteLength >>> 2);
+      }
+      const words = this.currentWords!;
+      const rememberedWords = this.words;
+      const base = offset >>> 2;
+      const low = (offset & 3) * 8;
+      const high = 32 - low;
+      let word = at >>> 2;
+      // A word past the end of the buffer reads as undefined (0): the byte loop below finishes.
+      const wordLimit = limit >>> 2;
+      while (
+        word < wordLimit &&
+        rememberedWords[word] ===
+          ((words[word + base]! >>> low) | (words[word + base + 1]! << high))
+      ) {
+        word++;
+      }
       at = word << 2;
     } else {
       // Shifted by a length that changed: unaligned reads, still four bytes at a time.
