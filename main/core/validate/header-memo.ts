@@ -287,7 +287,8 @@ export class HeaderMemo {
     const remembered = this.bytes;
     let at = start;
     const offset = current.byteOffset + shift;
-    if ((offset & 3) === 0) {
+    const aligned = (offset & 3) === 0;
+    if (aligned || (littleEndianPlatform && offset > 0)) {
       while (at < limit && (at & 3) !== 0) {
         if (remembered[at] !== current[at + shift]) return at;
         at++;
@@ -301,48 +302,36 @@ export class HeaderMemo {
       const base = offset >>> 2;
       let word = at >>> 2;
       const wordLimit = limit >>> 2;
-      // Sixteen bytes per test while they are all equal, then word by word to the difference.
-      while (
-        word + 4 <= wordLimit &&
-        ((rememberedWords[word]! ^ words[word + base]!) |
-          (rememberedWords[word + 1]! ^ words[word + base + 1]!) |
-          (rememberedWords[word + 2]! ^ words[word + base + 2]!) |
-          (rememberedWords[word + 3]! ^ words[word + base + 3]!)) ===
-          0
-      ) {
-        word += 4;
-      }
-      while (word < wordLimit && rememberedWords[word] === words[word + base]) word++;
-      at = word << 2;
-    } else if (littleEndianPlatform && offset > 0) {
-      // Shifted by a length that changed (by 2 bytes, mostly): each word of the current header
-      // is put together from the two aligned words it straddles, still four bytes per test.
-      while (at < limit && (at & 3) !== 0) {
-        if (remembered[at] !== current[at + shift]) return at;
-        at++;
-      }
-      if (current.buffer !== this.currentBuffer) {
-        this.currentBuffer = current.buffer;
-        this.currentWords = new Int32Array(current.buffer, 0, current.buffer.byteLength >>> 2);
-      }
-      const words = this.currentWords!;
-      const rememberedWords = this.words;
-      const base = offset >>> 2;
-      const low = (offset & 3) * 8;
-      const high = 32 - low;
-      let word = at >>> 2;
-      // A word past the end of the buffer reads as undefined (0): the byte loop below finishes.
-      const wordLimit = limit >>> 2;
-      while (
-        word < wordLimit &&
-        rememberedWords[word] ===
-          ((words[word + base]! >>> low) | (words[word + base + 1]! << high))
-      ) {
-        word++;
+      if (aligned) {
+        // Sixteen bytes per test while they are all equal, then word by word to the difference.
+        while (
+          word + 4 <= wordLimit &&
+          ((rememberedWords[word]! ^ words[word + base]!) |
+            (rememberedWords[word + 1]! ^ words[word + base + 1]!) |
+            (rememberedWords[word + 2]! ^ words[word + base + 2]!) |
+            (rememberedWords[word + 3]! ^ words[word + base + 3]!)) ===
+            0
+        ) {
+          word += 4;
+        }
+        while (word < wordLimit && rememberedWords[word] === words[word + base]) word++;
+      } else {
+        // Shifted by a length that changed (by 2 bytes, mostly): each word of the current
+        // header is put together from the two aligned words it straddles. A word past the end
+        // of the buffer reads as undefined (0): the byte loop below finishes.
+        const low = (offset & 3) * 8;
+        const high = 32 - low;
+        while (
+          word < wordLimit &&
+          rememberedWords[word] ===
+            ((words[word + base]! >>> low) | (words[word + base + 1]! << high))
+        ) {
+          word++;
+        }
       }
       at = word << 2;
     } else {
-      // Shifted by a length that changed: unaligned reads, still four bytes at a time.
+      // Shifted, on a big-endian platform (or reaching before the buffer): unaligned reads.
       if (current.buffer !== this.viewBuffer) {
         this.viewBuffer = current.buffer;
         this.currentView = new DataView(current.buffer);
