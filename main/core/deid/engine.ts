@@ -434,6 +434,8 @@ class Deidentifier {
   private cleanerUsed = false;
   /** Results of earlier instances under the same key and context (element-memo.ts). */
   private readonly memo: MemoContext;
+  /** The options, sorted: part of every memo key. */
+  private readonly optionsKey: string;
   private readonly dateOffset: number;
   /** The instance's IOD (PS3.3 name), for the combined codes; undefined when not known. */
   private readonly iod: string | undefined;
@@ -464,11 +466,12 @@ class Deidentifier {
     }`;
     // One offset per patient, 1 to 3650 days into the past: intervals stay true.
     this.dateOffset = policy.dateOffsetDays ?? -(1 + this.uids.derive(`date\0${patientKey}`, 3650));
+    this.optionsKey = [...this.options].sort().join(',');
     // Everything besides an attribute's own bytes that its result can depend on.
     this.memo = elementMemoFor(policy.key).context(
       [
         policy.profile,
-        [...this.options].sort().join(','),
+        this.optionsKey,
         this.iod ?? '',
         this.listsReferences ? 'references' : '',
         this.dateOffset,
@@ -505,7 +508,7 @@ class Deidentifier {
   private recordMethod(elements: Map<number, OutputElement>): void {
     // The record is the same for every instance under the same options that has none of its
     // attributes already (no earlier de-identification): made once, then reused.
-    const memoKey = `${[...this.options].sort().join(',')}|${this.extras.masked ? 'masked' : ''}`;
+    const memoKey = `${this.optionsKey}|${this.extras.masked ? 'masked' : ''}`;
     const reusable = !methodTags.some((tag) => this.top.elements.has(tag));
     const stored = reusable ? methodRecords.get(memoKey) : undefined;
     if (stored) {
@@ -531,9 +534,8 @@ class Deidentifier {
       made.push(element);
       this.setTopLevel(elements, element, rule);
     };
-    const text = textElement;
     const applied = allAppliedOptions(this.options, this.extras.masked);
-    set(text(0x00120062, 'CS', 'YES'), 'PS3.15 E.1.1: Patient Identity Removed');
+    set(textElement(0x00120062, 'CS', 'YES'), 'PS3.15 E.1.1: Patient Identity Removed');
     // Earlier de-identification (values already de-identified) stays on record, then Ferry's.
     const priorMethods = getTexts(this.top, 0x00120063).filter((value) =>
       /^[\x20-\x7e]*$/u.test(value),
@@ -543,7 +545,10 @@ class Deidentifier {
       `DICOM Ferry ${ferryVersion}: PS3.15 ${'2024b'} Basic Profile`,
       ...applied.map((option) => methodCodes[option][1].replace(/ Option$/u, '').slice(0, 64)),
     ];
-    set(text(0x00120063, 'LO', methods.join('\\')), 'PS3.15 E.1.1: De-identification Method');
+    set(
+      textElement(0x00120063, 'LO', methods.join('\\')),
+      'PS3.15 E.1.1: De-identification Method',
+    );
     const prior = elements.get(0x00120064);
     const priorItems = prior?.kind === 'sequence' ? prior.items : [];
     const codes = (['basic', ...applied] as const).map((option) =>
@@ -559,11 +564,11 @@ class Deidentifier {
         ? 'MODIFIED'
         : 'REMOVED';
     set(
-      text(0x00280303, 'CS', temporal),
+      textElement(0x00280303, 'CS', temporal),
       'PS3.15 E.3.6: Longitudinal Temporal Information Modified',
     );
     if (this.extras.masked) {
-      set(text(Tag.BurnedInAnnotation, 'CS', 'NO'), 'PS3.15 E.3.1: burned-in text masked');
+      set(textElement(Tag.BurnedInAnnotation, 'CS', 'NO'), 'PS3.15 E.3.1: burned-in text masked');
     }
     return made;
   }
@@ -572,7 +577,6 @@ class Deidentifier {
   private recordPseudonym(elements: Map<number, OutputElement>): void {
     const set = (element: OutputElement, rule: string): void =>
       this.setTopLevel(elements, element, rule);
-    const text = textElement;
     const pseudonym = this.policy.pseudonym;
     if (pseudonym) {
       const valid = (value: string): boolean =>
@@ -580,9 +584,12 @@ class Deidentifier {
       if (!valid(pseudonym.patientId) || !valid(pseudonym.patientName ?? pseudonym.patientId)) {
         throw new DeidError('bad-policy', 'the pseudonym must be 1-64 printable ASCII characters');
       }
-      set(text(Tag.PatientId, 'LO', pseudonym.patientId), 'pseudonym: the portal subject ID');
       set(
-        text(Tag.PatientName, 'PN', pseudonym.patientName ?? pseudonym.patientId),
+        textElement(Tag.PatientId, 'LO', pseudonym.patientId),
+        'pseudonym: the portal subject ID',
+      );
+      set(
+        textElement(Tag.PatientName, 'PN', pseudonym.patientName ?? pseudonym.patientId),
         'pseudonym: the portal subject',
       );
     }

@@ -240,14 +240,18 @@ function padByte(vr: string): number {
   return textVrs.has(vr) ? 0x20 : 0x00;
 }
 
+/** Refuses text beyond ASCII: replacement values need no character set. */
+function checkAscii(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7e) throw new Error('asciiValue: not ASCII');
+  }
+}
+
 /** Encodes an ASCII text value (replacement values are ASCII: no character set needed). */
 export function asciiValue(text: string): Uint8Array {
+  checkAscii(text);
   const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0x7e) throw new Error('asciiValue: not ASCII');
-    bytes[i] = code;
-  }
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 }
 
@@ -263,22 +267,25 @@ function writeElementHeader(out: ByteWriter, tag: number, vr: string, length: nu
   }
 }
 
-/** Element with an even-length value; a short-length VR that overflows is written as UN. */
+/**
+ * The header of an element whose `length`-byte value is padded to even; a short-length VR that
+ * overflows is written as UN. The caller writes the value, then padByte when `length` is odd.
+ */
+function writePaddedHeader(out: ByteWriter, tag: number, vr: string, length: number): void {
+  const padded = length + (length % 2);
+  writeElementHeader(out, tag, !longLengthVrs.has(vr) && padded > 0xffff ? 'UN' : vr, padded);
+}
+
 function writeValue(out: ByteWriter, tag: number, vr: string, value: Uint8Array): void {
-  const padded = value.length + (value.length % 2);
-  const outVr = !longLengthVrs.has(vr) && padded > 0xffff ? 'UN' : vr;
-  writeElementHeader(out, tag, outVr, padded);
+  writePaddedHeader(out, tag, vr, value.length);
   out.bytes(value);
   if (value.length % 2 === 1) out.byte(padByte(vr));
 }
 
 /** A text value written straight from the string (ASCII: UIDs, Ferry's own values). */
 function writeAscii(out: ByteWriter, tag: number, vr: string, text: string): void {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7e) throw new Error('asciiValue: not ASCII');
-  }
-  const padded = text.length + (text.length % 2);
-  writeElementHeader(out, tag, vr, padded);
+  checkAscii(text);
+  writePaddedHeader(out, tag, vr, text.length);
   out.ascii(text);
   if (text.length % 2 === 1) out.byte(padByte(vr));
 }
@@ -290,26 +297,19 @@ function writeSourceValue(
   element: DicomElement,
   vr: string,
 ): void {
-  if (!dataset.littleEndian && swapUnit(vr) !== 0) {
-    writeValue(out, element.tag, vr, sourceValue(dataset, element, vr));
+  const start = element.valueOffset;
+  const end = start + element.length;
+  const unit = dataset.littleEndian ? 0 : swapUnit(vr);
+  if (unit !== 0) {
+    // A copy (Buffer's slice would alias the source), swapped to little endian.
+    const copy = new Uint8Array(dataset.bytes.subarray(start, end));
+    swapInPlace(copy, unit);
+    writeValue(out, element.tag, vr, copy);
     return;
   }
-  const length = element.length;
-  const padded = length + (length % 2);
-  const outVr = !longLengthVrs.has(vr) && padded > 0xffff ? 'UN' : vr;
-  writeElementHeader(out, element.tag, outVr, padded);
-  out.range(dataset.bytes, element.valueOffset, element.valueOffset + length);
-  if (length % 2 === 1) out.byte(padByte(vr));
-}
-
-function sourceValue(dataset: DicomDataset, element: DicomElement, vr: string): Uint8Array {
-  const raw = dataset.bytes.subarray(element.valueOffset, element.valueOffset + element.length);
-  if (dataset.littleEndian) return raw;
-  const unit = swapUnit(vr);
-  if (unit === 0) return raw;
-  const copy = raw.slice();
-  swapInPlace(copy, unit);
-  return copy;
+  writePaddedHeader(out, element.tag, vr, element.length);
+  out.range(dataset.bytes, start, end);
+  if (element.length % 2 === 1) out.byte(padByte(vr));
 }
 
 function compareTags(a: OutputElement, b: OutputElement): number {
