@@ -8,7 +8,7 @@ import type { FerryBridge } from '../main/core/api.ts';
 import { setBridge } from './api-client.ts';
 import { App } from './app.tsx';
 import { actions, store } from './app-state.ts';
-import { initialLocale, setLocale, t } from './i18n/index.ts';
+import { initialLocale, setLocale } from './i18n/index.ts';
 import { createWsBridge, hostSocketUrl } from './transport/ws-bridge.ts';
 import './styles.css';
 
@@ -19,7 +19,6 @@ declare global {
 }
 
 setLocale(initialLocale(navigator.language || 'en'));
-document.title = t('app.title');
 setBridge(
   window.ferry ??
     createWsBridge(hostSocketUrl(window.location), () => store.setState({ disconnected: true })),

@@ -14,7 +14,6 @@ export function LanguageSwitch({ onChange }: { onChange: (language: Language) =>
         onChange={(event) => {
           const language = event.target.value as Language;
           chooseLanguage(language);
-          document.title = t('app.title');
           onChange(language);
         }}
       >

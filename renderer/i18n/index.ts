@@ -45,9 +45,13 @@ export function setLocale(next: string): void {
   const base = next.split('-')[0] ?? 'en';
   messages = catalogs[base] ?? en;
   locale = catalogs[base] ? next : 'en';
-  // The page's language for screen readers (no document in unit tests on Node).
-  const page = (globalThis as { document?: { documentElement: { lang: string } } }).document;
-  if (page) page.documentElement.lang = locale;
+  // The page's language for screen readers, and its title (no document in unit tests on Node).
+  const page = (globalThis as { document?: { documentElement: { lang: string }; title: string } })
+    .document;
+  if (page) {
+    page.documentElement.lang = locale;
+    page.title = t('app.title');
+  }
 }
 
 export function currentLocale(): string {
@@ -92,8 +96,6 @@ export function forgetLanguage(systemLocale: string): void {
     // Storage blocked: nothing was remembered.
   }
   setLocale(systemLocale || 'en');
-  const page = (globalThis as { document?: { title: string } }).document;
-  if (page) page.title = t('app.title');
 }
 
 const PLURAL = /\{(\w+), plural,((?:\s*(?:=\d+|zero|one|two|few|many|other)\s*\{[^{}]*\})+)\s*\}/gu;
