@@ -23,6 +23,7 @@ import { call, errorBody } from '../api-client.ts';
 import { formatNumber, t, unrenderableReason } from '../i18n/index.ts';
 import type { ApiErrorBody, ImageRenderView, WindowView } from '../types.ts';
 import { ErrorNotice } from './error-notice.tsx';
+import { PanelHead } from './panel-head.tsx';
 
 /** Where the image is on screen, and how its native pixels map to it. */
 export interface ImageGeometry {
@@ -351,14 +352,12 @@ export function ImageView({
 
   return (
     <section className="image-view" aria-labelledby={titleId} data-testid="image-view">
-      <div className="image-view-head">
-        <h3 id={titleId}>{t('imageView.title', { label })}</h3>
-        {onClose && (
-          <button type="button" onClick={onClose}>
-            {t('imageView.close')}
-          </button>
-        )}
-      </div>
+      <PanelHead
+        titleId={titleId}
+        title={t('imageView.title', { label })}
+        closeLabel={t('imageView.close')}
+        onClose={onClose}
+      />
       <p id={helpId} className="muted">
         {t('imageView.help')}
       </p>

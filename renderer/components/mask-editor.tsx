@@ -23,6 +23,7 @@ import { formatNumber, t } from '../i18n/index.ts';
 import type { ApiErrorBody, MaskRectView, MaskView } from '../types.ts';
 import { ErrorNotice } from './error-notice.tsx';
 import { ImageView, type ImageGeometry } from './image-view.tsx';
+import { PanelHead } from './panel-head.tsx';
 
 const MAX_RECTS = 32;
 
@@ -330,14 +331,12 @@ export function MaskEditor({
 
   return (
     <section className="mask-editor" aria-labelledby={titleId} data-testid="mask-editor">
-      <div className="image-view-head">
-        <h3 id={titleId}>{t('mask.title', { label })}</h3>
-        {onClose && (
-          <button type="button" onClick={onClose}>
-            {t('mask.close')}
-          </button>
-        )}
-      </div>
+      <PanelHead
+        titleId={titleId}
+        title={t('mask.title', { label })}
+        closeLabel={t('mask.close')}
+        onClose={onClose}
+      />
       <p id={helpId}>{t('mask.help')}</p>
       {mask?.source === 'template' && rects.length > 0 && (
         <p className="notice notice-info" data-testid="mask-template">
