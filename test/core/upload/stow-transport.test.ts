@@ -184,44 +184,53 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
+type SendOptions = Parameters<typeof sendBatch>[0];
+
+/**
+ * The disc's instances in one batch to the sink in `mode`, read through the shared pool; the
+ * batch's result (or its error, thrown), once the files are closed and every pool slot is back.
+ */
+async function sendFromPool(
+  mode: Sink['mode'],
+  options: Partial<Pick<SendOptions, 'http' | 'hasher' | 'signal' | 'onBytes'>> = {},
+): ReturnType<typeof sendBatch> {
+  sink.mode = mode;
+  sink.uids = items.map((i) => i.sopInstanceUid);
+  sink.received.length = 0;
+  const files = fileSource(root, { pooled: true });
+  try {
+    return await sendBatch({
+      http: createHttp(),
+      url: sink.url,
+      items,
+      source: files.source,
+      exactLengths: true,
+      ...options,
+    });
+  } finally {
+    files.close();
+    expect(await slotsBack(allSlots)).toBe(allSlots);
+  }
+}
+
 describe('a STOW-RS request through axios', () => {
   it('hashes file chunks from the pool once the socket took them: the bytes the server got', async () => {
-    sink.mode = 'answer';
-    sink.uids = items.map((i) => i.sopInstanceUid);
-    sink.received.length = 0;
-    const files = fileSource(root, { pooled: true });
-    const { hasher, updates } = recordingHasher();
-    try {
-      const result = await sendBatch({
-        http: createHttp(),
-        url: sink.url,
-        items,
-        source: files.source,
-        exactLengths: true,
-        hasher,
-      });
-      expect(result.httpStatus).toBe(200);
-      expect([...result.answer.referenced].sort()).toEqual([...sink.uids].sort());
-      const got = sink.received[0]!.parts;
-      expect(result.sent.map((s) => s.sha256)).toEqual(got);
-      expect(result.sent.map((s) => s.sha256)).toEqual(
-        items.map((i) => fileHash.get(i.sopInstanceUid)),
-      );
-      // Every chunk went to the hasher as the pool's own, never copied.
-      expect(updates.length).toBeGreaterThanOrEqual(3 * items.length);
-      expect(updates.every((u) => u.owned && u.pooled)).toBe(true);
-    } finally {
-      files.close();
-    }
     expect(allSlots).toBeGreaterThan(0);
-    expect(await slotsBack(allSlots)).toBe(allSlots);
+    const { hasher, updates } = recordingHasher();
+    const result = await sendFromPool('answer', { hasher });
+    expect(result.httpStatus).toBe(200);
+    expect([...result.answer.referenced].sort()).toEqual([...sink.uids].sort());
+    const got = sink.received[0]!.parts;
+    expect(result.sent.map((s) => s.sha256)).toEqual(got);
+    expect(result.sent.map((s) => s.sha256)).toEqual(
+      items.map((i) => fileHash.get(i.sopInstanceUid)),
+    );
+    // Every chunk went to the hasher as the pool's own, never copied.
+    expect(updates.length).toBeGreaterThanOrEqual(3 * items.length);
+    expect(updates.every((u) => u.owned && u.pooled)).toBe(true);
   });
 
   it('hashes copies, still the bytes sent, when a stage between body and request re-chunks', async () => {
-    sink.mode = 'answer';
-    sink.uids = items.map((i) => i.sopInstanceUid);
-    sink.received.length = 0;
-    const files = fileSource(root, { pooled: true });
     const { hasher, updates } = recordingHasher();
     const client = createHttp();
     // Upload progress puts axios's own transform stream (64 KiB chunks) before the request.
@@ -229,77 +238,38 @@ describe('a STOW-RS request through axios', () => {
     client.defaults.onUploadProgress = (event) => {
       progressed = event.loaded;
     };
-    try {
-      const result = await sendBatch({
-        http: client,
-        url: sink.url,
-        items,
-        source: files.source,
-        exactLengths: true,
-        hasher,
-      });
-      expect(progressed).toBeGreaterThan(0);
-      expect(result.sent.map((s) => s.sha256)).toEqual(sink.received[0]!.parts);
-      expect(result.sent.map((s) => s.sha256)).toEqual(
-        items.map((i) => fileHash.get(i.sopInstanceUid)),
-      );
-      expect(result.sent.length).toBe(items.length);
-      // The first chunk may have gone through before the re-chunking showed; the rest are copies.
-      expect(updates.filter((u) => !u.owned).length).toBeGreaterThanOrEqual(updates.length - 1);
-    } finally {
-      files.close();
-    }
-    expect(await slotsBack(allSlots)).toBe(allSlots);
+    const result = await sendFromPool('answer', { http: client, hasher });
+    expect(progressed).toBeGreaterThan(0);
+    expect(result.sent.map((s) => s.sha256)).toEqual(sink.received[0]!.parts);
+    expect(result.sent.map((s) => s.sha256)).toEqual(
+      items.map((i) => fileHash.get(i.sopInstanceUid)),
+    );
+    expect(result.sent.length).toBe(items.length);
+    // The first chunk may have gone through before the re-chunking showed; the rest are copies.
+    expect(updates.filter((u) => !u.owned).length).toBeGreaterThanOrEqual(updates.length - 1);
   });
 
   it('an answer before the end of the body decides; nothing counts as sent in full', async () => {
-    sink.mode = 'too-large-at-once';
-    const files = fileSource(root, { pooled: true });
-    try {
-      const error = await sendBatch({
-        http: createHttp(),
-        url: sink.url,
-        items,
-        source: files.source,
-        exactLengths: true,
-      }).catch((e: unknown) => e);
-      expect(isFerryError(error, 'instance-too-large')).toBe(true);
-      // Whatever went out before the answer, each instance reported sent has its right hash.
-      for (const s of sentOf(error))
-        expect(s.sha256).toBe(fileHash.get(items[s.index]!.sopInstanceUid));
-    } finally {
-      files.close();
-    }
-    expect(await slotsBack(allSlots)).toBe(allSlots);
+    const error = await sendFromPool('too-large-at-once').catch((e: unknown) => e);
+    expect(isFerryError(error, 'instance-too-large')).toBe(true);
+    // Whatever went out before the answer, each instance reported sent has its right hash.
+    for (const s of sentOf(error))
+      expect(s.sha256).toBe(fileHash.get(items[s.index]!.sopInstanceUid));
   });
 
   it('cancelled mid-body: "cancelled", only whole instances reported sent, slots back', async () => {
-    sink.mode = 'slow';
-    sink.uids = items.map((i) => i.sopInstanceUid);
-    sink.received.length = 0;
-    const files = fileSource(root, { pooled: true });
     const controller = new AbortController();
     let bytes = 0;
-    try {
-      const error = await sendBatch({
-        http: createHttp(),
-        url: sink.url,
-        items,
-        source: files.source,
-        exactLengths: true,
-        signal: controller.signal,
-        onBytes: (n) => {
-          bytes += n;
-          if (bytes > 3 * 1024 * 1024) controller.abort();
-        },
-      }).catch((e: unknown) => e);
-      expect(isFerryError(error, 'cancelled')).toBe(true);
-      const sent = sentOf(error);
-      expect(sent.length).toBeLessThan(items.length);
-      for (const s of sent) expect(s.sha256).toBe(fileHash.get(items[s.index]!.sopInstanceUid));
-    } finally {
-      files.close();
-    }
-    expect(await slotsBack(allSlots)).toBe(allSlots);
+    const error = await sendFromPool('slow', {
+      signal: controller.signal,
+      onBytes: (n) => {
+        bytes += n;
+        if (bytes > 3 * 1024 * 1024) controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(isFerryError(error, 'cancelled')).toBe(true);
+    const sent = sentOf(error);
+    expect(sent.length).toBeLessThan(items.length);
+    for (const s of sent) expect(s.sha256).toBe(fileHash.get(items[s.index]!.sopInstanceUid));
   });
 });
