@@ -9,7 +9,7 @@
  * confirmed (--confirm-burned-in).
  */
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -99,6 +99,21 @@ async function loadKey(file: string | undefined, io: Io): Promise<Uint8Array> {
   await writeFile(file, key, { mode: 0o600, flag: 'wx' });
   io.stderr(`Created a new key in ${file}; keep it to get the same UIDs in later runs.\n`);
   return key;
+}
+
+/** A well-formed UID (PS3.5 9.1): digits and dots, at most 64 characters. */
+const wellFormedUid = /^[0-9]+(?:\.[0-9]+)*$/u;
+
+/**
+ * The name of an output folder or file for a UID. The UIDs come from the disc (as they are
+ * with --option retain-uids), so only a well-formed UID is used as it is: any other value,
+ * such as "../..", could name a place outside the output folder. Another value is named by its
+ * digest, so that equal values still share a folder and a repeated instance is still found.
+ */
+function fileNameOf(uid: string, kind: 'study' | 'series' | 'instance'): string {
+  if (uid.length <= 64 && wellFormedUid.test(uid)) return uid;
+  if (uid === '') return kind;
+  return `${kind}-${createHash('sha256').update(uid).digest('hex').slice(0, 32)}`;
 }
 
 /** A file to de-identify: its path on the media ("/"-separated) and on this computer. */
@@ -469,12 +484,12 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
         );
         return [report];
       }
-      const relative = path.join(
-        result.studyInstanceUid || 'study',
-        result.seriesInstanceUid || 'series',
-        `${result.sopInstanceUid}.dcm`,
-      );
-      const outPath = path.join(root, relative);
+      const relative = [
+        fileNameOf(result.studyInstanceUid, 'study'),
+        fileNameOf(result.seriesInstanceUid, 'series'),
+        `${fileNameOf(result.sopInstanceUid, 'instance')}.dcm`,
+      ].join('/');
+      const outPath = root + path.sep + relative.replaceAll('/', path.sep);
       // Two files with one SOP Instance UID (a copy on the disc) would write one output file.
       if (outputs.has(outPath)) {
         throw new DeidError(
@@ -491,7 +506,7 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
       }
       if (loaded.input.kind === 'bytes') await writeFromMemory(result, outPath);
       else await writeInstanceFile(result, outPath);
-      report.output = relative.split(path.sep).join('/');
+      report.output = relative;
       report.status = 'written';
     } catch (error) {
       if (!(error instanceof DeidError)) throw error;

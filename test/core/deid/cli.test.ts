@@ -1,5 +1,13 @@
 /** `ferry deidentify`: files, report without original values, key file, held images. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +17,7 @@ import { runDeidentify } from '../../../main/commands/deidentify.ts';
 import type { Io } from '../../../main/commands/io.ts';
 import { makeMedia, missingDicomTools, type GeneratedMedia } from '../../support/make-media.ts';
 import { skipFor } from '../../support/tools.ts';
+import { image, part10, text } from './planted.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'ferry-deid-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -90,5 +99,49 @@ describe('ferry deidentify', () => {
     );
     expect(io.err.join('')).toContain('unknown option');
     expect(await runDeidentify([work, '--out', work], capture())).toBe(2);
+  });
+
+  it('names files only by well-formed UIDs: no UID on the disc can write outside the folder', async () => {
+    // With --option retain-uids the disc's own UIDs name the output. These are crafted.
+    const disc = path.join(work, 'crafted');
+    mkdirSync(disc, { recursive: true });
+    const crafted: [sop: string, study: string, series: string][] = [
+      ['../../../escaped-a', '..', '..'],
+      ['..', '.', 'a/b'],
+      [`1.${'2'.repeat(70)}`, '1.2.3', '/tmp'],
+      ['1.2.826.0.1.3680043.10.999.77', '1.2.826.0.1.3680043.10.999.2', '1.2.3.4'],
+    ];
+    crafted.forEach(([sop, study, series], index) => {
+      const uids: Record<number, string> = {
+        0x00080018: sop,
+        0x0020000d: study,
+        0x0020000e: series,
+      };
+      const elements = image(4, 4).map((element) =>
+        uids[element.tag] === undefined ? element : text(element.tag, 'UI', uids[element.tag]!),
+      );
+      writeFileSync(path.join(disc, `f${index}.dcm`), part10(elements));
+    });
+    const out = path.join(work, 'crafted-out', 'inner');
+    const io = capture();
+    const args = [disc, '--out', out, '--option', 'retain-uids', '--confirm-burned-in', '--json'];
+    expect(await runDeidentify([...args, '--key-file', path.join(work, 'key')], io)).toBe(0);
+    const document = JSON.parse(io.out.join('')) as { instances: { output: string }[] };
+    expect(document.instances.map((instance) => instance.output)).toHaveLength(4);
+    // Nothing beside the output folder, and every file where the report says.
+    expect(readdirSync(path.join(work, 'crafted-out'))).toEqual(['inner']);
+    expect(files(out).sort()).toEqual(
+      [...document.instances.map((instance) => instance.output), 'deidentification-report.json']
+        .map((name) => name.split('/').join(path.sep))
+        .sort(),
+    );
+    const outputs = document.instances.map((instance) => instance.output);
+    expect(outputs[0]).toMatch(
+      /^study-[0-9a-f]{32}\/series-[0-9a-f]{32}\/instance-[0-9a-f]{32}\.dcm$/u,
+    );
+    expect(outputs[2]).toMatch(/^1\.2\.3\/series-[0-9a-f]{32}\/instance-[0-9a-f]{32}\.dcm$/u);
+    expect(outputs[3]).toBe(
+      '1.2.826.0.1.3680043.10.999.2/1.2.3.4/1.2.826.0.1.3680043.10.999.77.dcm',
+    );
   });
 });
