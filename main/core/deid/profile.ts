@@ -3,7 +3,7 @@
  */
 import { profileRows } from './profile.generated.ts';
 import type { AttributeType } from './attribute-types.ts';
-import type { BasicAction, DeidOption, ProfileRow, TableOption } from './profile-types.ts';
+import type { BasicAction, DeidOption, TableOption } from './profile-types.ts';
 
 export type { BasicAction, DeidOption, TableOption } from './profile-types.ts';
 
@@ -45,8 +45,6 @@ export interface ProfileEntry {
   readonly name: string;
   readonly basic: BasicAction;
   readonly options: Readonly<Partial<Record<TableOption, 'K' | 'C'>>>;
-  /** The table's tag text, e.g. "(0010,0010)", "(60xx,3000)". */
-  readonly match: string;
 }
 
 let exact: Map<number, ProfileEntry> | undefined;
@@ -55,21 +53,12 @@ let overlayData: ProfileEntry | undefined;
 let overlayComments: ProfileEntry | undefined;
 let privateEntry: ProfileEntry | undefined;
 
-function entryOf(row: ProfileRow): ProfileEntry {
-  const [match, name, basic, options] = row;
-  const text =
-    match === 'private'
-      ? '(gggg,eeee) odd gggg'
-      : `(${match.slice(0, 4)},${match.slice(4)})`.toUpperCase().replace(/XX/gu, 'xx');
-  return { name, basic, options, match: text };
-}
-
 function load(): Map<number, ProfileEntry> {
   if (exact) return exact;
   exact = new Map();
   for (const row of profileRows) {
-    const entry = entryOf(row);
-    const match = row[0];
+    const [match, name, basic, options] = row;
+    const entry: ProfileEntry = { name, basic, options };
     if (match === 'private') privateEntry = entry;
     else if (match === '50xxxxxx') curve = entry;
     else if (match === '60xx3000') overlayData = entry;

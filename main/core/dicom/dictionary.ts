@@ -102,44 +102,98 @@ interface RangeDefinition extends AttributeDefinition {
   readonly oddGroups: boolean;
 }
 
-let exact: Map<number, AttributeDefinition> | undefined;
-let ranges: RangeDefinition[] = [];
-
-/** Parses the generated PS3.6 table once, on first use. */
-function load(): Map<number, AttributeDefinition> {
-  if (exact) return exact;
-  exact = new Map();
-  ranges = [];
-  for (const line of dictionaryData.split('\n')) {
-    const [tagHex = '', vr = 'UN', keyword = '', vm = '1', retired, range] = line.split('|');
-    const tag = Number.parseInt(tagHex, 16) >>> 0;
-    const definition = { tag, vr, keyword, vm, retired: retired === 'R' };
-    if (range) {
-      const endTag = Number.parseInt(range.slice(0, 8), 16) >>> 0;
-      // A range such as (6000-60FF,3000): the bits that vary are masked out when matching.
-      const groupMask = 0xffff & ~((endTag >>> 16) ^ (tag >>> 16));
-      const elementMask = 0xffff & ~((endTag & 0xffff) ^ (tag & 0xffff));
-      ranges.push({ ...definition, groupMask, elementMask, oddGroups: range.endsWith('o') });
-    } else {
-      exact.set(tag, definition);
-    }
-  }
-  return exact;
+/**
+ * The generated table, indexed on first use: the tag and offset of each exact line (the table
+ * is sorted by tag) and the repeating-group ranges. A line is parsed when it is first looked
+ * up: a run looks up a few hundred of the table's ~5,000 attributes, and parsing them all took
+ * about 10 ms of every process's start-up.
+ */
+interface DictionaryIndex {
+  readonly tags: Uint32Array;
+  readonly starts: Uint32Array;
+  readonly ranges: readonly RangeDefinition[];
 }
 
-/** The PS3.6 definition of a standard attribute, including repeating groups (50xx, 60xx). */
-export function lookupAttribute(tag: number): AttributeDefinition | undefined {
-  const found = load().get(tag >>> 0);
-  if (found) return found;
+let index: DictionaryIndex | undefined;
+/** Every tag looked up so far: its definition, or null when the table has none. */
+const resolved = new Map<number, AttributeDefinition | null>();
+/** Private and unknown tags are many on some media: past this, lookups are not kept. */
+const resolvedLimit = 65_536;
+
+function definitionOf(line: string): AttributeDefinition {
+  const [tagHex = '', vr = 'UN', keyword = '', vm = '1', retired] = line.split('|');
+  return { tag: Number.parseInt(tagHex, 16) >>> 0, vr, keyword, vm, retired: retired === 'R' };
+}
+
+function lineAt(start: number): string {
+  const end = dictionaryData.indexOf('\n', start);
+  return dictionaryData.slice(start, end === -1 ? undefined : end);
+}
+
+function indexed(): DictionaryIndex {
+  if (index) return index;
+  const tags: number[] = [];
+  const starts: number[] = [];
+  const ranges: RangeDefinition[] = [];
+  for (let start = 0; start < dictionaryData.length;) {
+    let end = dictionaryData.indexOf('\n', start);
+    if (end === -1) end = dictionaryData.length;
+    // A range line ends with the range's last tag and parity (tag|VR|keyword|VM|R|end).
+    if (dictionaryData.charCodeAt(end - 1) === 0x7c /* | */) {
+      tags.push(Number.parseInt(dictionaryData.slice(start, start + 8), 16));
+      starts.push(start);
+    } else {
+      const line = dictionaryData.slice(start, end);
+      const range = line.slice(line.lastIndexOf('|') + 1);
+      const definition = definitionOf(line);
+      const endTag = Number.parseInt(range.slice(0, 8), 16) >>> 0;
+      // A range such as (6000-60FF,3000): the bits that vary are masked out when matching.
+      const groupMask = 0xffff & ~((endTag >>> 16) ^ (definition.tag >>> 16));
+      const elementMask = 0xffff & ~((endTag & 0xffff) ^ (definition.tag & 0xffff));
+      ranges.push({ ...definition, groupMask, elementMask, oddGroups: range.endsWith('o') });
+    }
+    start = end + 1;
+  }
+  index = { tags: Uint32Array.from(tags), starts: Uint32Array.from(starts), ranges };
+  return index;
+}
+
+/** The exact line for `tag`, by binary search of the sorted index. */
+function exactDefinition(tag: number): AttributeDefinition | undefined {
+  const { tags, starts } = indexed();
+  let low = 0;
+  let high = tags.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const found = tags[middle]!;
+    if (found === tag) return definitionOf(lineAt(starts[middle]!));
+    if (found < tag) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
+/** The repeating-group range that holds `tag` (50xx curves, 60xx overlays...). */
+function rangeDefinition(tag: number): AttributeDefinition | undefined {
   const group = tag >>> 16;
   const element = tag & 0xffff;
-  for (const range of ranges) {
+  for (const range of indexed().ranges) {
     if ((group & range.groupMask) !== range.tag >>> 16) continue;
     if ((element & range.elementMask) !== (range.tag & 0xffff)) continue;
     if (!range.oddGroups && group % 2 === 1) continue;
     return range;
   }
   return undefined;
+}
+
+/** The PS3.6 definition of a standard attribute, including repeating groups (50xx, 60xx). */
+export function lookupAttribute(tag: number): AttributeDefinition | undefined {
+  const key = tag >>> 0;
+  const known = resolved.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const definition = exactDefinition(key) ?? rangeDefinition(key);
+  if (resolved.size < resolvedLimit) resolved.set(key, definition ?? null);
+  return definition;
 }
 
 /** PS3.6 keyword as words: "PatientBirthDate" -> "Patient Birth Date". */

@@ -1,4 +1,6 @@
-import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type * as Zlib from 'node:zlib';
+
 import { knownVrs, longLengthVrs, Tag, TransferSyntax, vrOf } from './dictionary.ts';
 
 /**
@@ -620,10 +622,14 @@ function encodingOf(transferSyntaxUid: string): {
   }
 }
 
+/** zlib, loaded on first use: deflated datasets are rare, and loading it costs every run. */
+let zlib: typeof Zlib | undefined;
+
 function inflateDataset(deflated: Uint8Array, partial: boolean): Uint8Array {
+  zlib ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib;
   try {
-    return inflateRawSync(deflated, {
-      finishFlush: partial ? zlibConstants.Z_SYNC_FLUSH : zlibConstants.Z_FINISH,
+    return zlib.inflateRawSync(deflated, {
+      finishFlush: partial ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_FINISH,
     });
   } catch (error) {
     throw new DicomParseError(
