@@ -15,12 +15,15 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  readFileSync,
   readSync,
   renameSync,
   rmSync,
+  statSync,
+  writeFileSync,
   writevSync,
 } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -89,14 +92,14 @@ async function loadKey(file: string | undefined, io: Io): Promise<Uint8Array> {
     return randomBytes(32);
   }
   try {
-    const key = await readFile(file);
+    const key = readFileSync(file);
     if (key.length < 16) throw new Error(`${file} holds fewer than 16 bytes: not a usable key`);
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const key = randomBytes(32);
-  await writeFile(file, key, { mode: 0o600, flag: 'wx' });
+  writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   io.stderr(`Created a new key in ${file}; keep it to get the same UIDs in later runs.\n`);
   return key;
 }
@@ -133,6 +136,7 @@ interface SourceItem {
  */
 async function walk(root: string, findings: Finding[]): Promise<SourceItem[]> {
   const found = await walkFiles(root, {
+    sync: true,
     onUnreadableFolder: (rel, error) => {
       if (rel === '') throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
@@ -152,7 +156,7 @@ async function walk(root: string, findings: Finding[]): Promise<SourceItem[]> {
  * loaded only when it is needed (a DICOMDIR or a zip).
  */
 async function findSources(target: string, findings: Finding[]): Promise<SourceItem[]> {
-  const info = await stat(target);
+  const info = statSync(target);
   if (!info.isDirectory()) {
     return [{ relPath: path.basename(target), absPath: path.resolve(target), listed: false }];
   }
@@ -386,8 +390,8 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
   }
 
   const root = path.resolve(outDir);
-  await mkdir(root, { recursive: true });
-  if ((await readdir(root)).length > 0) {
+  mkdirSync(root, { recursive: true });
+  if (readdirSync(root).length > 0) {
     io.stderr(`ferry deidentify: ${outDir} is not empty; give an empty or new folder\n`);
     return 2;
   }
@@ -552,7 +556,7 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
     instances: reports.map(({ source: _source, ...rest }) => rest),
     findings: findings.map(({ paths: _paths, ...rest }) => rest),
   };
-  await writeFile(path.join(root, reportName), `${JSON.stringify(fileReport, null, 2)}\n`);
+  writeFileSync(path.join(root, reportName), `${JSON.stringify(fileReport, null, 2)}\n`);
   if (values.json) {
     io.stdout(`${JSON.stringify(document, null, 2)}\n`);
   } else {

@@ -2,6 +2,7 @@
  * The folder walk and the DICOMDIR tests shared by the scan (scan.ts) and `ferry deidentify`,
  * which walks without loading the scanner. Small on purpose: no parser, no collation.
  */
+import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -27,6 +28,11 @@ export interface WalkOptions {
   readonly onFolder?: (filesSoFar: number) => void;
   /** Checked before each folder. */
   readonly signal?: AbortSignal;
+  /**
+   * List folders with synchronous calls: for a command-line run, which has nothing else to do
+   * meanwhile and would only wait for the thread pool's round trips.
+   */
+  readonly sync?: boolean;
 }
 
 /**
@@ -42,7 +48,9 @@ export async function walkFiles(root: string, options: WalkOptions): Promise<Fou
     const abs = path.join(root, rel);
     let dirents;
     try {
-      dirents = await readdir(abs, { withFileTypes: true });
+      dirents = options.sync
+        ? readdirSync(abs, { withFileTypes: true })
+        : await readdir(abs, { withFileTypes: true });
     } catch (error) {
       options.onUnreadableFolder(rel, error);
       continue;
