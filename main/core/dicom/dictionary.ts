@@ -103,18 +103,12 @@ interface RangeDefinition extends AttributeDefinition {
 }
 
 /**
- * The generated table, indexed on first use: the tag and offset of each exact line (the table
- * is sorted by tag) and the repeating-group ranges. A line is parsed when it is first looked
- * up: a run looks up a few hundred of the table's ~5,000 attributes, and parsing them all took
- * about 10 ms of every process's start-up.
+ * The generated table is searched where it stands: its lines are sorted by tag, so a binary
+ * search over the text finds a line in a dozen steps, and a line is parsed when it is first
+ * looked up. A run looks up a few hundred of the table's ~5,000 attributes; parsing them all,
+ * or indexing them, took milliseconds of every process's start-up.
  */
-interface DictionaryIndex {
-  readonly tags: Uint32Array;
-  readonly starts: Uint32Array;
-  readonly ranges: readonly RangeDefinition[];
-}
-
-let index: DictionaryIndex | undefined;
+let ranges: readonly RangeDefinition[] | undefined;
 /** Every tag looked up so far: its definition, or null when the table has none. */
 const resolved = new Map<number, AttributeDefinition | null>();
 /** Private and unknown tags are many on some media: past this, lookups are not kept. */
@@ -125,59 +119,48 @@ function definitionOf(line: string): AttributeDefinition {
   return { tag: Number.parseInt(tagHex, 16) >>> 0, vr, keyword, vm, retired: retired === 'R' };
 }
 
-function lineAt(start: number): string {
-  const end = dictionaryData.indexOf('\n', start);
-  return dictionaryData.slice(start, end === -1 ? undefined : end);
-}
-
-function indexed(): DictionaryIndex {
-  if (index) return index;
-  const tags: number[] = [];
-  const starts: number[] = [];
-  const ranges: RangeDefinition[] = [];
-  for (let start = 0; start < dictionaryData.length;) {
-    let end = dictionaryData.indexOf('\n', start);
-    if (end === -1) end = dictionaryData.length;
-    // A range line ends with the range's last tag and parity (tag|VR|keyword|VM|R|end).
-    if (dictionaryData.charCodeAt(end - 1) === 0x7c /* | */) {
-      tags.push(Number.parseInt(dictionaryData.slice(start, start + 8), 16));
-      starts.push(start);
-    } else {
-      const line = dictionaryData.slice(start, end);
-      const range = line.slice(line.lastIndexOf('|') + 1);
-      const definition = definitionOf(line);
-      const endTag = Number.parseInt(range.slice(0, 8), 16) >>> 0;
-      // A range such as (6000-60FF,3000): the bits that vary are masked out when matching.
-      const groupMask = 0xffff & ~((endTag >>> 16) ^ (definition.tag >>> 16));
-      const elementMask = 0xffff & ~((endTag & 0xffff) ^ (definition.tag & 0xffff));
-      ranges.push({ ...definition, groupMask, elementMask, oddGroups: range.endsWith('o') });
-    }
-    start = end + 1;
-  }
-  index = { tags: Uint32Array.from(tags), starts: Uint32Array.from(starts), ranges };
-  return index;
-}
-
-/** The exact line for `tag`, by binary search of the sorted index. */
-function exactDefinition(tag: number): AttributeDefinition | undefined {
-  const { tags, starts } = indexed();
+/** The table's line for `tag` (a range's own line included), by binary search of the text. */
+function lineOf(tag: number): string | undefined {
+  // Offsets of line starts: every line starting in [low, high) may still hold the tag.
   let low = 0;
-  let high = tags.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const found = tags[middle]!;
-    if (found === tag) return definitionOf(lineAt(starts[middle]!));
-    if (found < tag) low = middle + 1;
-    else high = middle - 1;
+  let high = dictionaryData.length;
+  while (low < high) {
+    // The line holding the middle offset: it starts after the last newline before it.
+    const lineStart = dictionaryData.lastIndexOf('\n', ((low + high) >>> 1) - 1) + 1;
+    let end = dictionaryData.indexOf('\n', lineStart);
+    if (end === -1) end = dictionaryData.length;
+    const found = Number.parseInt(dictionaryData.slice(lineStart, lineStart + 8), 16);
+    if (found === tag) return dictionaryData.slice(lineStart, end);
+    if (found < tag) low = end + 1;
+    else high = lineStart;
   }
   return undefined;
+}
+
+/** The repeating-group lines, such as (6000-60FF,3000): found once, by their range field. */
+function rangeDefinitions(): readonly RangeDefinition[] {
+  if (ranges) return ranges;
+  const found: RangeDefinition[] = [];
+  // A range line ends with the range's last tag and its groups' parity (tag|...|R|60ff3000e).
+  const rangeEnd = /\|([0-9a-f]{8})([eo]?)(?:\n|$)/gu;
+  for (let match = rangeEnd.exec(dictionaryData); match; match = rangeEnd.exec(dictionaryData)) {
+    const start = dictionaryData.lastIndexOf('\n', match.index) + 1;
+    const definition = definitionOf(dictionaryData.slice(start, match.index));
+    const endTag = Number.parseInt(match[1]!, 16) >>> 0;
+    // The bits that vary across the range are masked out when matching.
+    const groupMask = 0xffff & ~((endTag >>> 16) ^ (definition.tag >>> 16));
+    const elementMask = 0xffff & ~((endTag & 0xffff) ^ (definition.tag & 0xffff));
+    found.push({ ...definition, groupMask, elementMask, oddGroups: match[2] === 'o' });
+  }
+  ranges = found;
+  return ranges;
 }
 
 /** The repeating-group range that holds `tag` (50xx curves, 60xx overlays...). */
 function rangeDefinition(tag: number): AttributeDefinition | undefined {
   const group = tag >>> 16;
   const element = tag & 0xffff;
-  for (const range of indexed().ranges) {
+  for (const range of rangeDefinitions()) {
     if ((group & range.groupMask) !== range.tag >>> 16) continue;
     if ((element & range.elementMask) !== (range.tag & 0xffff)) continue;
     if (!range.oddGroups && group % 2 === 1) continue;
@@ -191,7 +174,10 @@ export function lookupAttribute(tag: number): AttributeDefinition | undefined {
   const key = tag >>> 0;
   const known = resolved.get(key);
   if (known !== undefined) return known ?? undefined;
-  const definition = exactDefinition(key) ?? rangeDefinition(key);
+  // A range's own line, such as (6000,3000), is matched as the range, like the rest of it.
+  const line = lineOf(key);
+  const exact = line !== undefined && line.endsWith('|') ? definitionOf(line) : undefined;
+  const definition = exact ?? rangeDefinition(key);
   if (resolved.size < resolvedLimit) resolved.set(key, definition ?? null);
   return definition;
 }
