@@ -5,7 +5,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -34,14 +33,14 @@ describe('bin/ferry.js', () => {
     const past = Date.now() / 1000 - 60;
     utimesSync(source, past, past);
     writeFileSync(
-      path.join(fake, 'cli.js'),
-      "export async function main(args) { process.stdout.write(`bundle ${args.join(' ')}`); return 3; }\n",
+      path.join(fake, 'cli.cjs'),
+      "exports.main = async (args) => { process.stdout.write(`bundle ${args.join(' ')}`); return 3; };\n",
     );
     writeFileSync(
       path.join(fake, 'sources.json'),
       JSON.stringify({ builtAt: Date.now(), sources: [path.relative(repo, source)] }),
     );
-    const env = { FERRY_CLI_BUNDLE: fake };
+    const env = { FERRY_CLI_BUNDLE: fake, FERRY_CODE_CACHE_DIR: path.join(scratch, 'fake-cache') };
 
     expect(run([ferry, '--help'], env)).toMatchObject({ status: 3, stdout: 'bundle --help' });
     const forced = run([ferry, '--help'], { ...env, FERRY_FROM_SOURCE: '1' });
@@ -75,10 +74,9 @@ describe('bin/ferry.js', () => {
     );
     expect(manifest.sources.some((source) => source.startsWith('node_modules/'))).toBe(false);
     // The bundle itself, not bin/ferry.js's choice (which depends on the sources' times).
-    const entry = pathToFileURL(path.join(bundle, 'cli.js')).href;
-    const runner = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
-    const viaBundle = (...args: string[]) =>
-      run(['--input-type=module', '-e', runner, '--', ...args]);
+    const entry = path.join(bundle, 'cli.cjs');
+    const runner = `require(${JSON.stringify(entry)}).main(process.argv.slice(1)).then((code) => { process.exitCode = code; });`;
+    const viaBundle = (...args: string[]) => run(['-e', runner, '--', ...args]);
     const viaSources = (...args: string[]) => run([ferry, ...args], { FERRY_FROM_SOURCE: '1' });
 
     expect(viaBundle('--help')).toEqual(viaSources('--help'));
@@ -119,4 +117,32 @@ describe('bin/ferry.js', () => {
     expect(fromBundle).toHaveLength(media.totalInstances + 1);
     expect(fromBundle).toEqual(fromSources);
   }, 120_000);
+
+  it('bin/ferry.js runs the bundle from a code cache the first run writes', () => {
+    const bundle = path.join(scratch, 'cached');
+    execFileSync(process.execPath, [
+      path.join(repo, 'scripts', 'build-cli.js'),
+      '--outdir',
+      bundle,
+    ]);
+    const cacheDir = path.join(scratch, 'code-cache');
+    const env = { FERRY_CLI_BUNDLE: bundle, FERRY_CODE_CACHE_DIR: cacheDir };
+    const first = run([ferry, '--help'], env);
+    expect(first).toMatchObject({ status: 0, stderr: '' });
+    expect(first.stdout).toContain('Usage: ferry <command>');
+    const written = readdirSync(cacheDir);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^cli-\d+-other-v[\d.]+-\w+\.v8cache$/u);
+    const cacheFile = path.join(cacheDir, written[0]!);
+    const cached = readFileSync(cacheFile);
+    expect(run([ferry, '--help'], env)).toEqual(first);
+    expect(readFileSync(cacheFile)).toEqual(cached); // used, not written again
+    // A cache in a folder that cannot be made: the run is the same.
+    writeFileSync(path.join(scratch, 'not-a-folder'), '');
+    const blocked = run([ferry, '--help'], {
+      ...env,
+      FERRY_CODE_CACHE_DIR: path.join(scratch, 'not-a-folder', 'cache'),
+    });
+    expect(blocked).toEqual(first);
+  }, 60_000);
 });
