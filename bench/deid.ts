@@ -10,16 +10,29 @@
  * module loading and the report are in Ferry's time, as they are in gdcmanon's), both read the
  * same files from a warm page cache and write one Part 10 file per instance to a new folder.
  * Ferry runs as users run it: bin/ferry.js with the prebuilt bundle (`npm run build:cli`,
- * dist/cli), built before the measurements and again before any run it would be stale for
- * (bin/ferry.js falls back to compiling the TypeScript when a source is newer than the build).
+ * dist/cli) and its code cache, which the unmeasured first run writes (as a user's first run
+ * does). The bundle is built before the measurements and again before any run it would be
+ * stale for (bin/ferry.js falls back to compiling the TypeScript when a source is newer).
  * Each is measured `runs` times (FERRY_BENCH_RUNS, default 5), alternating which goes first,
  * after one unmeasured pass each; medians are reported. CPU time (user + system, from
  * /usr/bin/time when present) is reported beside wall time: on a machine busy with other work
  * the wall time follows the share of CPU each process gets, the CPU time does not.
+ *
+ * Two things of the machine, not of either tool, are kept out of the figures:
+ * - NODE_EXTRA_CA_CERTS. Where it is set (a TLS-inspecting proxy's certificate, as on build
+ *   machines), every Node.js 20 process parses the whole certificate file before running any
+ *   code: 80 ms on the machine this was written on. `ferry deidentify` opens no connection.
+ *   Both tools run without it, and the bench prints what it costs a process here.
+ * - The file system's handling of deleted files. Files deleted a few seconds earlier make
+ *   ext4 skip their inodes, one by one, when the next files are created: writing 400 files
+ *   right after deleting the previous run's 400 took up to twice as long, whichever tool ran.
+ *   Deleting nothing is no better: 210 MB of new page cache per run is slow to allocate on a
+ *   virtual machine. So each run's files are emptied (their pages freed, their inodes kept)
+ *   and flushed, untimed, and deleted when the bench ends.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -57,13 +70,17 @@ interface ProcessTime {
 }
 
 /** Runs `command args` as a whole process; its wall time, and its CPU time when measurable. */
-async function timeProcess(command: string, args: string[]): Promise<ProcessTime> {
+async function timeProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<ProcessTime> {
   const withTime = existsSync(timeCommand);
   const started = performance.now();
   const { stderr } = await execFileAsync(
     withTime ? timeCommand : command,
     withTime ? ['-f', 'ferry-bench-cpu %U %S', command, ...args] : args,
-    { maxBuffer: 64 * 1024 * 1024 },
+    { maxBuffer: 64 * 1024 * 1024, env },
   );
   const wallMs = performance.now() - started;
   const line = /ferry-bench-cpu ([\d.]+) ([\d.]+)/u.exec(stderr);
@@ -74,13 +91,43 @@ async function timeProcess(command: string, args: string[]): Promise<ProcessTime
 }
 
 /**
- * Removes a run's output, then flushes the file system (untimed): writing the next run's 210 MB
- * right after deleting the last run's made that run pay for the deletion (ext4 frees and
- * discards the blocks at its next commit), by up to twice its time, whichever tool ran next.
+ * Frees a finished run's output, untimed: its files are emptied, not deleted (see above), and
+ * the file system is flushed so that no writing of this run is left for the next.
  */
-async function clearOutput(out: string): Promise<void> {
-  await rm(out, { recursive: true, force: true });
+async function settleOutput(out: string): Promise<void> {
+  const entries = await readdir(out, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isFile()) await truncate(path.join(entry.parentPath, entry.name), 0);
+  }
   if (hasCommand('sync')) await execFileAsync('sync');
+}
+
+/** The environment both tools run in: this one without NODE_EXTRA_CA_CERTS (see above). */
+function benchEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/**
+ * What NODE_EXTRA_CA_CERTS costs a Node.js process here: `node -e 0` with and without it,
+ * alternating, medians of 7. Undefined when it is not set.
+ */
+async function extraCaCertsCost(): Promise<{ withMs: number; withoutMs: number } | undefined> {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const withTimes: number[] = [];
+  const withoutTimes: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    for (const [env, times] of [
+      [process.env, withTimes],
+      [benchEnvironment(), withoutTimes],
+    ] as const) {
+      const started = performance.now();
+      await execFileAsync(process.execPath, ['-e', '0'], { env });
+      times.push(performance.now() - started);
+    }
+  }
+  return { withMs: median(withTimes), withoutMs: median(withoutTimes) };
 }
 
 function loadText(): string {
@@ -114,6 +161,8 @@ export async function benchDeid(): Promise<BenchResult[]> {
     await writeFile(keyFile, Buffer.alloc(32, 7), { mode: 0o600 });
 
     log('building the ferry CLI bundle (npm run build:cli): Ferry is timed as installed, prebuilt');
+    const env = benchEnvironment();
+    const ferryEnv = { ...env, FERRY_CODE_CACHE_DIR: path.join(work, 'code-cache') };
     await execFileAsync(process.execPath, [buildCli]);
     let rebuilds = 0;
     let outputs = 0;
@@ -124,18 +173,12 @@ export async function benchDeid(): Promise<BenchResult[]> {
         rebuilds++;
       }
       const out = path.join(work, `ferry-out-${outputs++}`);
-      const time = await timeProcess(process.execPath, [
-        ferryBin,
-        'deidentify',
-        media.root,
-        '--out',
-        out,
-        '--key-file',
-        keyFile,
-        '--concurrency',
-        '4',
-      ]);
-      await clearOutput(out);
+      const time = await timeProcess(
+        process.execPath,
+        [ferryBin, 'deidentify', media.root, '--out', out, '--key-file', keyFile],
+        ferryEnv,
+      );
+      await settleOutput(out);
       return time;
     };
 
@@ -160,18 +203,22 @@ export async function benchDeid(): Promise<BenchResult[]> {
       gdcm = async (): Promise<ProcessTime> => {
         const out = path.join(work, `gdcm-out-${outputs++}`);
         await mkdir(out);
-        const time = await timeProcess('gdcmanon', [
-          '-e',
-          '--certificate',
-          path.join(work, 'bench-cert.pem'),
-          '-r',
-          '--continue',
-          '-i',
-          media.root,
-          '-o',
-          out,
-        ]);
-        await clearOutput(out);
+        const time = await timeProcess(
+          'gdcmanon',
+          [
+            '-e',
+            '--certificate',
+            path.join(work, 'bench-cert.pem'),
+            '-r',
+            '--continue',
+            '-i',
+            media.root,
+            '-o',
+            out,
+          ],
+          env,
+        );
+        await settleOutput(out);
         return time;
       };
     } else {
@@ -195,6 +242,14 @@ export async function benchDeid(): Promise<BenchResult[]> {
     }
     const load = `load average ${loadBefore} before, ${loadText()} after (${os.cpus().length} CPUs)`;
     log(load);
+    const caCost = await extraCaCertsCost();
+    if (caCost) {
+      log(
+        `NODE_EXTRA_CA_CERTS is set here and was left out of both tools' runs: it costs every ` +
+          `Node.js process ${formatNumber(caCost.withMs - caCost.withoutMs)} ms at start-up ` +
+          `(node -e 0: ${formatNumber(caCost.withMs)} ms with it, ${formatNumber(caCost.withoutMs)} ms without)`,
+      );
+    }
     if (rebuilds > 0) log(`sources changed during the runs: bundle rebuilt ${rebuilds} times`);
     const wall = (times: ProcessTime[]): number => median(times.map((time) => time.wallMs));
     const cpu = (times: ProcessTime[]): number | undefined =>
@@ -214,7 +269,7 @@ export async function benchDeid(): Promise<BenchResult[]> {
         name: `ferry deidentify, ${media.totalInstances} CT instances (${formatNumber(megabytes)} MB)`,
         value: ferryMs / 1000,
         unit: 's',
-        note: `${formatNumber(megabytes / (ferryMs / 1000))} MB/s; whole process (node bin/ferry.js, prebuilt bundle dist/cli): start-up, folder walk, Basic Profile, pixel data passed through, concurrency 4; median of ${runs}`,
+        note: `${formatNumber(megabytes / (ferryMs / 1000))} MB/s; whole process (node bin/ferry.js, prebuilt bundle dist/cli): start-up, folder walk, Basic Profile, pixel data passed through, report; median of ${runs}`,
       },
     ];
     if (gdcm) {
@@ -234,7 +289,11 @@ export async function benchDeid(): Promise<BenchResult[]> {
         ratio,
         target: 'Ferry / gdcmanon <= 1.0x',
         pass: ratio <= 1,
-        note: `gdcmanon -e --certificate (throw-away) -r, whole process: ${formatNumber(gdcmMs / 1000)} s; ${load}`,
+        note:
+          `gdcmanon -e --certificate (throw-away) -r, whole process: ${formatNumber(gdcmMs / 1000)} s; ${load}` +
+          (caCost
+            ? `; both without NODE_EXTRA_CA_CERTS, which adds ${formatNumber(caCost.withMs - caCost.withoutMs)} ms to a Node.js process here`
+            : ''),
       });
       if (ferryCpu !== undefined && gdcmCpu !== undefined) {
         results.push({
