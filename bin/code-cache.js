@@ -11,6 +11,7 @@
 //   flags and the source's length, so each file starts with the SHA-256 of its code and of the
 //   source it was made from.
 // - Writing is best effort: a read-only or full disk only means the next run compiles again.
+import { isAscii } from 'node:buffer';
 import {
   existsSync,
   mkdirSync,
@@ -82,7 +83,8 @@ function readCache(file, sourceDigest) {
  */
 export function loadWithCodeCache(file, { cacheDir, build, name }) {
   const sourceBytes = readFileSync(file);
-  const source = sourceBytes.toString('utf8');
+  // esbuild writes ASCII (non-ASCII characters escaped): a one-byte string, no UTF-8 decoding.
+  const source = sourceBytes.toString(isAscii(sourceBytes) ? 'latin1' : 'utf8');
   // Node's version is in the name: a machine with two of them keeps a cache for each.
   const cacheFile = cacheDir
     ? path.join(cacheDir, `${build}-${name}-${process.version}-${process.arch}.v8cache`)

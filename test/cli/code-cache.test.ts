@@ -106,6 +106,17 @@ describe('code cache', () => {
     expect(procFolder.state()).toBe('absent');
   });
 
+  it('reads a bundle with characters beyond ASCII as UTF-8', () => {
+    const utf8File = path.join(work, 'utf8.cjs');
+    writeFileSync(utf8File, "exports.word = 'señal ✓';\n");
+    const cacheDir = path.join(work, 'utf8-cache');
+    for (let run = 0; run < 2; run++) {
+      const loaded = loadWithCodeCache(utf8File, { cacheDir, build: 'cli-1', name: 'scan' });
+      expect((loaded.exports as { word: string }).word).toBe('señal ✓');
+      loaded.save();
+    }
+  });
+
   it('lives in the per-user cache folder of each platform, or FERRY_CODE_CACHE_DIR', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux')).toBe(
       path.join('/x/cache', 'dicom-ferry', 'code-cache'),
