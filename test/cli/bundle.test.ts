@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { image, part10, text } from '../core/deid/planted.ts';
 import { makeMedia } from '../support/make-media.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
@@ -144,5 +145,39 @@ describe('bin/ferry.js', () => {
       FERRY_CODE_CACHE_DIR: path.join(scratch, 'not-a-folder', 'cache'),
     });
     expect(blocked).toEqual(first);
+
+    // The caches hold compiled code only: nothing of the images a run read.
+    const disc = path.join(scratch, 'cache-disc');
+    mkdirSync(disc, { recursive: true });
+    const marker = 'CACHEMARKER^PATIENT';
+    const elements = image(8, 8).map((element) =>
+      element.tag === 0x00100010 ? text(0x00100010, 'PN', marker) : element,
+    );
+    writeFileSync(path.join(disc, 'one.dcm'), part10(elements));
+    const key = path.join(scratch, 'cache-key');
+    writeFileSync(key, Buffer.alloc(32, 5));
+    for (const args of [
+      [
+        'deidentify',
+        disc,
+        '--out',
+        path.join(scratch, 'cache-out'),
+        '--key-file',
+        key,
+        '--confirm-burned-in',
+      ],
+      ['scan', disc],
+    ]) {
+      expect(run([ferry, ...args], env).status).toBe(0);
+    }
+    // Strings of the code itself are stored as plain bytes: the search below would find one.
+    expect(cached.includes(Buffer.from('Usage: ferry <command>'))).toBe(true);
+    const caches = readdirSync(cacheDir).filter((name) => /-(deidentify|scan)-/u.test(name));
+    expect(caches).toHaveLength(2);
+    for (const name of caches) {
+      const bytes = readFileSync(path.join(cacheDir, name));
+      expect(bytes.includes(Buffer.from('CACHEMARKER'))).toBe(false);
+      expect(bytes.includes(Buffer.from('CACHEMARKER', 'utf16le'))).toBe(false);
+    }
   }, 60_000);
 });
