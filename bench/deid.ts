@@ -27,9 +27,11 @@
  *   machines), every Node.js 20 process parses the whole certificate file before running any
  *   code: 80 ms on the machine this was written on. `ferry deidentify` opens no connection.
  *   Both tools run without it, and the bench prints what it costs a process here.
- * - The file system's handling of deleted files. Files deleted a few seconds earlier make
- *   ext4 skip their inodes, one by one, when the next files are created: writing 400 files
- *   right after deleting the previous run's 400 took up to twice as long, whichever tool ran.
+ * - The file system's handling of deleted files. Files deleted within the last minute (five,
+ *   while the inode table is unwritten) make ext4 without a journal skip their inodes, one by
+ *   one, when the next files are created: writing 400 files right after deleting the previous
+ *   run's 400 took up to twice as long, whichever tool ran. (Files deleted by anything else on
+ *   the machine shortly before do the same: a run then takes up to 0.5 s more.)
  *   Deleting nothing is no better: 210 MB of new page cache per run is slow to allocate on a
  *   virtual machine. So each run's files are emptied (their pages freed, their inodes kept)
  *   and flushed, untimed, and deleted when the bench ends.
@@ -319,5 +321,9 @@ export async function benchDeid(): Promise<BenchResult[]> {
     return results;
   } finally {
     await rm(work, { recursive: true, force: true });
+    // Flushed: ext4 without a journal (as here) avoids reusing a deleted file's inode for 60 s,
+    // or 300 s while its inode table is unwritten; each file created meanwhile in that block
+    // group steps over every such inode, so the next bench would pay for these ~8,000.
+    if (hasCommand('sync')) await execFileAsync('sync');
   }
 }
