@@ -14,6 +14,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runDeidentify } from '../../../main/commands/deidentify.ts';
+import type { DeidentifyPolicy } from '../../../main/core/deid/engine.ts';
+import { previewInstance } from '../../../main/core/deid/instance.ts';
 import type { Io } from '../../../main/commands/io.ts';
 import { makeMedia, missingDicomTools, type GeneratedMedia } from '../../support/make-media.ts';
 import { skipFor } from '../../support/tools.ts';
@@ -143,5 +145,67 @@ describe('ferry deidentify', () => {
     expect(outputs[3]).toBe(
       '1.2.826.0.1.3680043.10.999.2/1.2.3.4/1.2.826.0.1.3680043.10.999.77.dcm',
     );
+  });
+
+  it('reads files whole up to the limit and streams larger ones: the same bytes as the preview', async () => {
+    // Sizes around the command's first read buffer (1 MiB, exactly filled by one file), one
+    // that makes it grow, one at the whole-file limit's far side (streamed), and small ones.
+    const disc = path.join(work, 'sizes');
+    mkdirSync(disc, { recursive: true });
+    const sized = (rows: number, uid: string, total?: number): Uint8Array => {
+      const elements = image(rows, rows).map((element) =>
+        element.tag === 0x00080018 ? text(0x00080018, 'UI', uid) : element,
+      );
+      const bytes = part10(elements);
+      if (total === undefined) return bytes;
+      // Data Set Trailing Padding (FFFC,FFFC) OB brings the file to exactly `total` bytes.
+      const padding = total - bytes.length - 12;
+      const padded = new Uint8Array(total);
+      padded.set(bytes);
+      padded.set([0xfc, 0xff, 0xfc, 0xff, 0x4f, 0x42, 0, 0], bytes.length);
+      new DataView(padded.buffer).setUint32(bytes.length + 8, padding, true);
+      return padded;
+    };
+    const inputs: [string, Uint8Array][] = [
+      ['a-small.dcm', sized(16, '1.2.3.1')],
+      ['b-slot.dcm', sized(16, '1.2.3.2', 1024 * 1024)],
+      ['c-grows.dcm', sized(900, '1.2.3.3')],
+      ['d-small.dcm', sized(32, '1.2.3.4')],
+      ['e-streamed.dcm', sized(1600, '1.2.3.5')],
+      ['f-small.dcm', sized(8, '1.2.3.6')],
+    ];
+    expect(inputs.map(([, bytes]) => bytes.length > 4 * 1024 * 1024)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(inputs[1]![1].length).toBe(1024 * 1024);
+    expect(inputs[2]![1].length).toBeGreaterThan(1024 * 1024);
+    for (const [name, bytes] of inputs) writeFileSync(path.join(disc, name), bytes);
+    const keyFile = path.join(work, 'sizes-key');
+    writeFileSync(keyFile, Buffer.alloc(32, 3));
+    const out = path.join(work, 'sizes-out');
+    const io = capture();
+    const args = [disc, '--out', out, '--key-file', keyFile, '--confirm-burned-in', '--json'];
+    expect(await runDeidentify(args, io)).toBe(0);
+    const document = JSON.parse(io.out.join('')) as {
+      instances: { source: string; output: string }[];
+    };
+    expect(document.instances).toHaveLength(inputs.length);
+    const policy: DeidentifyPolicy = {
+      kind: 'deidentify',
+      profile: 'basic',
+      options: [],
+      key: Buffer.alloc(32, 3),
+    };
+    for (const instance of document.instances) {
+      const input = inputs.find(([name]) => name === instance.source)![1];
+      const expected = await previewInstance({ kind: 'bytes', bytes: input }, policy);
+      const written = readFileSync(path.join(out, instance.output));
+      expect(Buffer.compare(written, expected.bytes)).toBe(0);
+    }
   });
 });
