@@ -45,12 +45,13 @@ if (build !== undefined) {
   });
   process.exitCode = await bundle.exports.main(args);
   bundle.save();
-  // The command is done: exit once stdout and stderr have flushed, rather than wait for
-  // whatever a library left open, and for V8's background work to wind down (about 8 ms).
-  process.stdout.write('', () => process.stderr.write('', () => process.exit()));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   const cli = await import('../main/cli.ts');
   process.exitCode = await cli.main(args);
 }
+// The command is done: exit once stdout and stderr have flushed, rather than wait for whatever
+// a library left open and for V8's background work to wind down (about 8 ms). Commands finish
+// their own writes before they return (the upload waits for its journal).
+process.stdout.write('', () => process.stderr.write('', () => process.exit()));
