@@ -156,4 +156,10 @@ export default tseslint.config(
     files: ['vitest.config.ts', 'vite.config.ts', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  {
+    // CommonJS on purpose (bin/ferry.cjs says why): require is how it imports.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

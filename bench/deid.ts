@@ -1,7 +1,7 @@
 /**
  * De-identification benchmark: generated CT media of at least 200 MB (no DICOMDIR, so Ferry
  * opens every file to find the images), de-identified on the same files by `ferry deidentify`
- * (bin/ferry.js: folder walk, each file read once, Basic Profile, header rewrite, pixel data
+ * (bin/ferry.cjs: folder walk, each file read once, Basic Profile, header rewrite, pixel data
  * passed through, one file per instance) and by Debian's gdcmanon (libgdcm-tools) with its Basic
  * Profile (PS3.15 E.1.1; gdcmanon needs a certificate: a throw-away one made by openssl).
  * Target: Ferry no slower than gdcmanon (ratio Ferry / gdcmanon <= 1).
@@ -9,10 +9,10 @@
  * Fair by construction: both are whole processes started the same way (process start-up,
  * module loading and the report are in Ferry's time, as they are in gdcmanon's), both read the
  * same files from a warm page cache and write one Part 10 file per instance to a new folder.
- * Ferry runs as users run it: bin/ferry.js with the prebuilt bundle (`npm run build:cli`,
+ * Ferry runs as users run it: bin/ferry.cjs with the prebuilt bundle (`npm run build:cli`,
  * dist/cli) and its code cache, which the unmeasured first run writes (as a user's first run
  * does). The bundle is built before the measurements and again before any run it would be
- * stale for (bin/ferry.js falls back to compiling the TypeScript when a source is newer).
+ * stale for (bin/ferry.cjs falls back to compiling the TypeScript when a source is newer).
  * Each is measured `runs` times (FERRY_BENCH_RUNS, default 9), in pairs run back to back,
  * alternating which goes first, after one unmeasured pass each. The target is judged on the
  * median of the pairs' ratios: a slow spell of the machine (runs of both tools here range from
@@ -49,10 +49,10 @@ import { formatNumber, log, median, mib, runsFromEnv, type BenchResult } from '.
 
 const execFileAsync = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const ferryBin = path.join(repoRoot, 'bin/ferry.js');
+const ferryBin = path.join(repoRoot, 'bin/ferry.cjs');
 const buildCli = path.join(repoRoot, 'scripts/build-cli.js');
 
-/** True when dist/cli is missing or older than a file it was built from (as bin/ferry.js checks). */
+/** True when dist/cli is missing or older than a file it was built from (as bin/ferry.cjs checks). */
 function bundleIsStale(): boolean {
   try {
     const manifest = JSON.parse(
@@ -174,7 +174,7 @@ export async function benchDeid(): Promise<BenchResult[]> {
     let outputs = 0;
     const ferry = async (): Promise<ProcessTime> => {
       if (bundleIsStale()) {
-        // A source changed since the build (an edit elsewhere): bin/ferry.js would compile it.
+        // A source changed since the build (an edit elsewhere): bin/ferry.cjs would compile it.
         await execFileAsync(process.execPath, [buildCli]);
         rebuilds++;
       }
@@ -275,7 +275,7 @@ export async function benchDeid(): Promise<BenchResult[]> {
         name: `ferry deidentify, ${media.totalInstances} CT instances (${formatNumber(megabytes)} MB)`,
         value: ferryMs / 1000,
         unit: 's',
-        note: `${formatNumber(megabytes / (ferryMs / 1000))} MB/s; whole process (node bin/ferry.js, prebuilt bundle dist/cli): start-up, folder walk, Basic Profile, pixel data passed through, report; median of ${runs}`,
+        note: `${formatNumber(megabytes / (ferryMs / 1000))} MB/s; whole process (node bin/ferry.cjs, prebuilt bundle dist/cli): start-up, folder walk, Basic Profile, pixel data passed through, report; median of ${runs}`,
       },
     ];
     if (gdcm) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // `npm run build:cli`: bundles the `ferry` command (main/cli.ts) with esbuild into
 // dist/cli/cli.cjs, so the command starts without compiling TypeScript. CommonJS in one file:
-// bin/ferry.js runs it from a V8 code cache (bin/code-cache.js), which Node 20 offers for
+// bin/ferry.cjs runs it from a V8 code cache (bin/code-cache.cjs), which Node 20 offers for
 // scripts but not for ES modules; each command's modules still initialise only when it runs.
 // A small pure-JavaScript package (yauzl) is bundled: loading it from node_modules costs more
 // than the code itself. iconv-lite is not: it is loaded on first use (dicom/charset.ts), since
 // most runs never need its tables. The rest stay external: the codecs find their .wasm files
 // beside their loaders, and the HTTP and mail packages load only for the commands that use
 // them. dist/cli/sources.json lists the files the bundle was built from and when the build
-// started; bin/ferry.js runs the bundle only while none of them has changed since.
+// started; bin/ferry.cjs runs the bundle only while none of them has changed since.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * bin/ferry.js runs the prebuilt bundle (npm run build:cli) only while it is current, and the
+ * bin/ferry.cjs runs the prebuilt bundle (npm run build:cli) only while it is current, and the
  * TypeScript through tsx otherwise; the real bundle gives the same results as the sources.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { image, part10, text } from '../core/deid/planted.ts';
 import { makeMedia } from '../support/make-media.ts';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
-const ferry = path.join(repo, 'bin', 'ferry.js');
+const ferry = path.join(repo, 'bin', 'ferry.cjs');
 // Under the repository (dist/ is ignored by git): the bundle finds node_modules from there.
 const scratch = path.join(repo, 'dist', `cli-test-${process.pid}`);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -25,7 +25,7 @@ function run(command: string[], env: Record<string, string> = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('bin/ferry.js', () => {
+describe('bin/ferry.cjs', () => {
   it('runs a current bundle, and the sources when there is none or one is newer', () => {
     const fake = path.join(scratch, 'fake');
     mkdirSync(fake, { recursive: true });
@@ -74,7 +74,7 @@ describe('bin/ferry.js', () => {
       expect.arrayContaining(['main/cli.ts', 'main/commands/deidentify.ts', 'package.json']),
     );
     expect(manifest.sources.some((source) => source.startsWith('node_modules/'))).toBe(false);
-    // The bundle itself, not bin/ferry.js's choice (which depends on the sources' times).
+    // The bundle itself, not bin/ferry.cjs's choice (which depends on the sources' times).
     const entry = path.join(bundle, 'cli.cjs');
     const runner = `require(${JSON.stringify(entry)}).main(process.argv.slice(1)).then((code) => { process.exitCode = code; });`;
     const viaBundle = (...args: string[]) => run(['-e', runner, '--', ...args]);
@@ -119,7 +119,7 @@ describe('bin/ferry.js', () => {
     expect(fromBundle).toEqual(fromSources);
   }, 120_000);
 
-  it('bin/ferry.js runs the bundle from a code cache the first run writes', () => {
+  it('bin/ferry.cjs runs the bundle from a code cache the first run writes', () => {
     const bundle = path.join(scratch, 'cached');
     execFileSync(process.execPath, [
       path.join(repo, 'scripts', 'build-cli.js'),

@@ -1,5 +1,5 @@
 /**
- * bin/code-cache.js: the `ferry` bundle runs the same with or without a code cache; a cache is
+ * bin/code-cache.cjs: the `ferry` bundle runs the same with or without a code cache; a cache is
  * written once per build and command, used by the next run, refused when damaged or made for
  * other code, and its writing never fails a run.
  */
@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defaultCacheDir, loadWithCodeCache } from '../../bin/code-cache.js';
+import { defaultCacheDir, loadWithCodeCache } from '../../bin/code-cache.cjs';
 
 const work = mkdtempSync(path.join(tmpdir(), 'ferry-code-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScanJson } from '../../main/core/media/report.ts';
 import { missingPydicom, pydicomTestFiles, skipFor } from '../support/tools.ts';
 
-const ferry = path.join(import.meta.dirname, '..', '..', 'bin', 'ferry.js');
+const ferry = path.join(import.meta.dirname, '..', '..', 'bin', 'ferry.cjs');
 
 function run(...args: string[]) {
   const result = spawnSync(process.execPath, [ferry, ...args], { encoding: 'utf8' });

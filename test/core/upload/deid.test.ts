@@ -88,7 +88,7 @@ function runFerry(
   killAfterMs?: number,
 ): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/ferry.js', ...args], {
+    const child = spawn(process.execPath, ['bin/ferry.cjs', ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -90,7 +90,7 @@ describe.skipIf(skip)('upload into Orthanc through the portal', () => {
     const selected = media.items.map((i) => i.sopInstanceUid);
 
     const args = [
-      'bin/ferry.js',
+      'bin/ferry.cjs',
       'upload',
       media.root,
       '--link',

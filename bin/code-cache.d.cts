@@ -1,4 +1,4 @@
-// Types of bin/code-cache.js (plain JavaScript: it runs before any build), for the tests.
+// Types of bin/code-cache.cjs (plain JavaScript: it runs before any build), for the tests.
 export type CodeCacheState = 'used' | 'absent' | 'refused' | 'off';
 
 export function defaultCacheDir(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): string;

@@ -11,8 +11,8 @@
 //   flags and the source's length, so each file starts with the SHA-256 of its code and of the
 //   source it was made from.
 // - Writing is best effort: a read-only or full disk only means the next run compiles again.
-import { isAscii } from 'node:buffer';
-import {
+const { isAscii } = require('node:buffer');
+const {
   existsSync,
   mkdirSync,
   readdirSync,
@@ -20,16 +20,15 @@ import {
   renameSync,
   rmSync,
   writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import vm from 'node:vm';
+} = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const vm = require('node:vm');
 
 const digestBytes = 32;
 
 /** Where Ferry keeps its code caches: the platform's per-user cache folder. */
-export function defaultCacheDir(env = process.env, platform = process.platform) {
+function defaultCacheDir(env = process.env, platform = process.platform) {
   if (env.FERRY_CODE_CACHE_DIR) return env.FERRY_CODE_CACHE_DIR;
   if (platform === 'win32') {
     return path.join(
@@ -47,11 +46,10 @@ export function defaultCacheDir(env = process.env, platform = process.platform) 
   );
 }
 
-const require = createRequire(import.meta.url);
+const { createRequire } = require('node:module');
 
 function digest(bytes) {
-  // Through require: an ESM import of node:crypto also builds its ESM facade, which loads the
-  // whole of crypto (WebCrypto included) at start-up.
+  // Loaded on first use: a run without a cache folder needs no crypto here.
   const { createHash } = require('node:crypto');
   return createHash('sha256').update(bytes).digest();
 }
@@ -81,7 +79,7 @@ function readCache(file, sourceDigest) {
  * cache: 'used'; 'absent'; 'refused': damaged, or made with other V8 flags; 'off': no
  * cacheDir) and `save()`, which writes the cache when this run could not use one.
  */
-export function loadWithCodeCache(file, { cacheDir, build, name }) {
+function loadWithCodeCache(file, { cacheDir, build, name }) {
   const sourceBytes = readFileSync(file);
   // esbuild writes ASCII (non-ASCII characters escaped): a one-byte string, no UTF-8 decoding.
   const source = sourceBytes.toString(isAscii(sourceBytes) ? 'latin1' : 'utf8');
@@ -163,3 +161,5 @@ function pruneOtherBuilds(cacheDir, prefix) {
     }
   }
 }
+
+module.exports = { defaultCacheDir, loadWithCodeCache };
