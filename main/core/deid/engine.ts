@@ -81,6 +81,13 @@ export interface AttributeChange {
   readonly after?: string;
 }
 
+/** The patient a date offset belongs to: ID and issuer, or the name when there is no ID. */
+function patientKeyOf(top: DicomDataset): string {
+  const id = getText(top, Tag.PatientId) ?? '';
+  const issuer = getText(top, Tag.IssuerOfPatientId) ?? '';
+  return `${id}\\${issuer}\\${id ? '' : (getText(top, Tag.PatientName) ?? '')}`;
+}
+
 export class DeidError extends Error {
   readonly code: DeidErrorCode;
   constructor(code: DeidErrorCode, message: string) {
@@ -461,11 +468,12 @@ class Deidentifier {
     this.uids = remapperFor(policy.key);
     this.iod = iodOf(getText(top, Tag.SopClassUid) ?? '');
     this.listsReferences = top.elements.has(0x00081115) || top.elements.has(0x00081200);
-    const patientKey = `${getText(top, Tag.PatientId) ?? ''}\\${getText(top, Tag.IssuerOfPatientId) ?? ''}\\${
-      getText(top, Tag.PatientId) ? '' : (getText(top, Tag.PatientName) ?? '')
-    }`;
-    // One offset per patient, 1 to 3650 days into the past: intervals stay true.
-    this.dateOffset = policy.dateOffsetDays ?? -(1 + this.uids.derive(`date\0${patientKey}`, 3650));
+    // One offset per patient, 1 to 3650 days into the past: intervals stay true. Only Retain
+    // Longitudinal Temporal Information with Modified Dates shifts dates (shiftDate): otherwise
+    // the offset is not derived, and is 0 in the memo's context below.
+    this.dateOffset = this.options.has('retain-modified-dates')
+      ? (policy.dateOffsetDays ?? -(1 + this.uids.derive(`date\0${patientKeyOf(top)}`, 3650)))
+      : 0;
     this.optionsKey = [...this.options].sort().join(',');
     // Everything besides an attribute's own bytes that its result can depend on.
     this.memo = elementMemoFor(policy.key).context(
