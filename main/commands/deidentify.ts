@@ -45,6 +45,7 @@ import { DICOMDIR_NAME, MEDIA_STORAGE_DIRECTORY, walkFiles } from '../core/media
 import { HEAD_BYTES, readFileHeadSync } from '../core/media/read-head.ts';
 import { forEachLimit } from '../core/util/pool.ts';
 import type { Io } from './io.ts';
+import { groupBySeries, type Grouped } from './report-series.ts';
 
 interface InstanceReport {
   /** Path on the disc (stdout only: folder names on some discs carry names). */
@@ -52,10 +53,32 @@ interface InstanceReport {
   output?: string;
   status: 'written' | 'held' | 'failed';
   sopInstanceUid?: string;
+  /** The new study and series UIDs: the report lists changes per series (report-series.ts). */
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
   burnedIn: string[];
   masked: boolean;
   error?: { code: string; message: string };
   changes: Omit<AttributeChange, 'before'>[];
+}
+
+/** An instance as the report lists it: its series' index and the changes beyond the series'. */
+function instanceEntry(
+  entry: Grouped<InstanceReport>['instances'][number],
+  withSource: boolean,
+): object {
+  const { report } = entry;
+  return {
+    ...(withSource && report.source !== undefined ? { source: report.source } : {}),
+    status: report.status,
+    ...(report.sopInstanceUid !== undefined ? { sopInstanceUid: report.sopInstanceUid } : {}),
+    ...(report.output !== undefined ? { output: report.output } : {}),
+    burnedIn: report.burnedIn,
+    masked: report.masked,
+    ...(report.error !== undefined ? { error: report.error } : {}),
+    ...(entry.series !== undefined ? { series: entry.series } : {}),
+    changes: entry.changes,
+  };
 }
 
 const reportName = 'deidentification-report.json';
@@ -486,6 +509,8 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
         result = await deidentifyInstance(loaded.input, policy, { masks });
       }
       report.sopInstanceUid = result.sopInstanceUid;
+      report.studyInstanceUid = result.studyInstanceUid;
+      report.seriesInstanceUid = result.seriesInstanceUid;
       report.burnedIn = result.burnedIn.map((flag) => flag.reason);
       report.masked = result.masked;
       report.changes = result.changes.map(withoutBefore);
@@ -549,19 +574,23 @@ export async function runDeidentify(args: string[], io: Io): Promise<number> {
     failed: count('failed'),
     seconds: Math.round((Date.now() - started) / 10) / 100,
   };
+  const grouped = groupBySeries(reports);
   const document = {
     profile: 'basic',
     options,
     output: root,
     summary,
-    instances: reports,
+    series: grouped.series,
+    instances: grouped.instances.map((entry) => instanceEntry(entry, true)),
     findings,
   };
   // The report beside the files carries no source paths (disc folder names can be names).
   const fileReport = {
-    ...document,
-    output: undefined,
-    instances: reports.map(({ source: _source, ...rest }) => rest),
+    profile: 'basic',
+    options,
+    summary,
+    series: grouped.series,
+    instances: grouped.instances.map((entry) => instanceEntry(entry, false)),
     findings: findings.map(({ paths: _paths, ...rest }) => rest),
   };
   writeFileSync(path.join(root, reportName), `${JSON.stringify(fileReport, null, 2)}\n`);

@@ -192,9 +192,11 @@ describe('ferry deidentify', () => {
     const args = [disc, '--out', out, '--key-file', keyFile, '--confirm-burned-in', '--json'];
     expect(await runDeidentify(args, io)).toBe(0);
     const document = JSON.parse(io.out.join('')) as {
-      instances: { source: string; output: string }[];
+      series: { changes: object[] }[];
+      instances: { source: string; output: string; series: number; changes: object[] }[];
     };
     expect(document.instances).toHaveLength(inputs.length);
+    expect(document.series).toHaveLength(1); // image() gives every file the same series
     const policy: DeidentifyPolicy = {
       kind: 'deidentify',
       profile: 'basic',
@@ -206,6 +208,13 @@ describe('ferry deidentify', () => {
       const expected = await previewInstance({ kind: 'bytes', bytes: input }, policy);
       const written = readFileSync(path.join(out, instance.output));
       expect(Buffer.compare(written, expected.bytes)).toBe(0);
+      // Its series' changes and its own are exactly its changes, without the original values.
+      const listed = [...document.series[instance.series]!.changes, ...instance.changes];
+      const sorted = (changes: object[]): string[] =>
+        changes.map((change) => JSON.stringify(change)).sort();
+      expect(sorted(listed)).toEqual(
+        sorted(expected.changes.map(({ before: _before, ...change }) => change)),
+      );
     }
   });
 });
