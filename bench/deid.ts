@@ -13,7 +13,7 @@
  * dist/cli) and its code cache, which the unmeasured first run writes (as a user's first run
  * does). The bundle is built before the measurements and again before any run it would be
  * stale for (bin/ferry.cjs falls back to compiling the TypeScript when a source is newer).
- * Each is measured `runs` times (FERRY_BENCH_RUNS, default 9), in pairs run back to back,
+ * Each is measured `runs` times (FERRY_BENCH_RUNS, default 15), in pairs run back to back,
  * alternating which goes first, after one unmeasured pass each. The target is judged on the
  * median of the pairs' ratios: a slow spell of the machine (runs of both tools here range from
  * 0.3 to 0.9 s) lengthens both runs of a pair and cancels out of its ratio, where a ratio of
@@ -144,7 +144,7 @@ function loadText(): string {
 }
 
 export async function benchDeid(): Promise<BenchResult[]> {
-  const runs = runsFromEnv(9);
+  const runs = runsFromEnv(15);
   const work = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-deid-'));
   try {
     log('making CT media: 4 series x 100 instances of 512 x 512 x 16 bit…');
