@@ -12,22 +12,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { Tag, TransferSyntax } from '../../../main/core/dicom/dictionary.ts';
 import { readInstanceHeader } from '../../../main/core/dicom/instance.ts';
 import type { ParsedDicom } from '../../../main/core/dicom/parse.ts';
 import { InstanceMemo } from '../../../main/core/validate/byte-memo.ts';
 import { checkInstance, type InstanceReport } from '../../../main/core/validate/instance-rules.ts';
 import { missingPydicom, pydicomTestFiles, skipFor } from '../../support/tools.ts';
 
-const implicitVrLittleEndian = '1.2.840.10008.1.2';
-const MediaStorageSopInstanceUid = 0x00020003;
-const SopInstanceUid = 0x00080018;
-const PatientName = 0x00100010;
-const PatientSex = 0x00100040;
-const InstanceNumber = 0x00200013;
+// Not in dictionary.ts's Tag.
 const ImagePositionPatient = 0x00200032;
 const SliceLocation = 0x00201041;
 const AcquisitionNumber = 0x00200012;
-const Rows = 0x00280010;
 const OtherPatientIdsSequence = 0x00101002;
 
 function parse(bytes: Uint8Array, headerOnly = false): ParsedDicom {
@@ -50,7 +45,7 @@ function withValue(bytes: Uint8Array, tag: number, value: string | Uint8Array): 
   const header = Uint8Array.from(bytes.subarray(element.offset, element.valueOffset));
   const view = new DataView(header.buffer);
   if (header.length === 12) view.setUint32(8, encoded.length, dataset.littleEndian);
-  else if (inMeta || parsed.transferSyntaxUid !== implicitVrLittleEndian)
+  else if (inMeta || parsed.transferSyntaxUid !== TransferSyntax.ImplicitVrLittleEndian)
     view.setUint16(6, encoded.length, dataset.littleEndian);
   else view.setUint32(4, encoded.length, dataset.littleEndian);
   return Buffer.concat([
@@ -64,7 +59,11 @@ function withValue(bytes: Uint8Array, tag: number, value: string | Uint8Array): 
 /** The same instance with another SOP Instance UID, in the meta information and the dataset. */
 function withUid(bytes: Uint8Array, uid: string): Uint8Array {
   const padded = uid.length % 2 === 1 ? `${uid}\0` : uid;
-  return withValue(withValue(bytes, MediaStorageSopInstanceUid, padded), SopInstanceUid, padded);
+  return withValue(
+    withValue(bytes, Tag.MediaStorageSopInstanceUid, padded),
+    Tag.SopInstanceUid,
+    padded,
+  );
 }
 
 function even(text: string): string {
@@ -83,7 +82,7 @@ function series(base: Uint8Array): Uint8Array[] {
   const has = (tag: number): boolean => parse(base).dataset.elements.has(tag);
   const instance = (i: number): Uint8Array => {
     let bytes = withUid(base, `1.2.826.0.1.3680043.2.1125.${1000 + i * 37}.${i}`);
-    bytes = withValue(bytes, InstanceNumber, even(String(i)));
+    bytes = withValue(bytes, Tag.InstanceNumber, even(String(i)));
     if (has(ImagePositionPatient))
       bytes = withValue(
         bytes,
@@ -100,17 +99,17 @@ function series(base: Uint8Array): Uint8Array[] {
   for (let i = 1; i <= 12; i++) out.push(instance(i));
   // Faults, each followed by instances that are fine again.
   const faults: Array<(bytes: Uint8Array) => Uint8Array> = [
-    (b) => withValue(b, SopInstanceUid, even('1.2.03.4')), // leading zero, and meta disagrees
+    (b) => withValue(b, Tag.SopInstanceUid, even('1.2.03.4')), // leading zero, and meta disagrees
     (b) => withUid(b, '1.2.3.4.x'), // not digits
-    (b) => withValue(b, InstanceNumber, 'ab'), // not an integer
-    (b) => withValue(b, InstanceNumber, '1'), // odd length
-    (b) => withValue(b, InstanceNumber, '  '), // empty now
-    (b) => withValue(b, InstanceNumber, '1\u00012 '), // a control character
-    (b) => withValue(b, PatientSex, 'X '), // not an enumerated value
-    (b) => withValue(b, PatientSex, ''), // empty
-    (b) => withValue(b, PatientName, 'M\u00e9ller^Ana '), // text beyond ASCII
-    (b) => withValue(b, Rows, uint16(0, littleEndian)), // the pixel description
-    (b) => withValue(b, Rows, uint16(32, littleEndian)), // pixel data longer than described
+    (b) => withValue(b, Tag.InstanceNumber, 'ab'), // not an integer
+    (b) => withValue(b, Tag.InstanceNumber, '1'), // odd length
+    (b) => withValue(b, Tag.InstanceNumber, '  '), // empty now
+    (b) => withValue(b, Tag.InstanceNumber, '1\u00012 '), // a control character
+    (b) => withValue(b, Tag.PatientSex, 'X '), // not an enumerated value
+    (b) => withValue(b, Tag.PatientSex, ''), // empty
+    (b) => withValue(b, Tag.PatientName, 'M\u00e9ller^Ana '), // text beyond ASCII
+    (b) => withValue(b, Tag.Rows, uint16(0, littleEndian)), // the pixel description
+    (b) => withValue(b, Tag.Rows, uint16(32, littleEndian)), // pixel data longer than described
   ];
   if (has(ImagePositionPatient)) {
     faults.push((b) => withValue(b, ImagePositionPatient, '')); // Type 1 empty
