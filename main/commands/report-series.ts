@@ -55,53 +55,46 @@ export function groupBySeries<R extends GroupableReport>(reports: readonly R[]):
     return found;
   };
 
-  const groups = new Map<string, { index: number; members: number[] }>();
-  const series: SeriesChanges[] = [];
-  const memberships: (number | undefined)[] = reports.map((report, reportIndex) => {
+  // The series in order of first appearance, with the reports in each.
+  const groups: { studyInstanceUid: string; seriesInstanceUid: string; members: number[] }[] = [];
+  const indexByKey = new Map<string, number>();
+  const memberships = reports.map((report, reportIndex): number | undefined => {
     if (!report.seriesInstanceUid) return undefined;
-    const key = `${report.studyInstanceUid ?? ''}\u0000${report.seriesInstanceUid}`;
-    let group = groups.get(key);
-    if (group === undefined) {
-      group = { index: series.length, members: [] };
-      groups.set(key, group);
-      series.push({
-        studyInstanceUid: report.studyInstanceUid ?? '',
-        seriesInstanceUid: report.seriesInstanceUid,
-        instances: 0,
-        changes: [],
-      });
+    const studyInstanceUid = report.studyInstanceUid ?? '';
+    const key = `${studyInstanceUid}\u0000${report.seriesInstanceUid}`;
+    let index = indexByKey.get(key);
+    if (index === undefined) {
+      index = groups.length;
+      indexByKey.set(key, index);
+      groups.push({ studyInstanceUid, seriesInstanceUid: report.seriesInstanceUid, members: [] });
     }
-    group.members.push(reportIndex);
-    return group.index;
+    groups[index]!.members.push(reportIndex);
+    return index;
   });
 
-  const common = new Map<number, Set<ReportChange>>();
-  for (const group of groups.values()) {
+  const series = groups.map(({ studyInstanceUid, seriesInstanceUid, members }): SeriesChanges => {
     // A change is common when every member has it (a member lists a change at most once: each
     // has its own path).
     const counts = new Map<ReportChange, number>();
-    for (const member of group.members) {
+    for (const member of members) {
       for (const change of reports[member]!.changes) {
         const key = canonical(change);
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
     }
-    const first = reports[group.members[0]!]!.changes.map(canonical);
-    const shared = first.filter((change) => counts.get(change) === group.members.length);
-    series[group.index] = {
-      ...series[group.index]!,
-      instances: group.members.length,
-      changes: shared,
-    };
-    common.set(group.index, new Set(shared));
-  }
+    const changes = reports[members[0]!]!.changes.map(canonical).filter(
+      (change) => counts.get(change) === members.length,
+    );
+    return { studyInstanceUid, seriesInstanceUid, instances: members.length, changes };
+  });
+  const common = series.map((entry) => new Set(entry.changes));
 
   return {
     series,
     instances: reports.map((report, reportIndex) => {
       const index = memberships[reportIndex];
       if (index === undefined) return { report, changes: [...report.changes] };
-      const shared = common.get(index)!;
+      const shared = common[index]!;
       return {
         report,
         series: index,
