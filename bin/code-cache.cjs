@@ -21,6 +21,7 @@ const {
   rmSync,
   writeFileSync,
 } = require('node:fs');
+const { createRequire } = require('node:module');
 const os = require('node:os');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -46,8 +47,6 @@ function defaultCacheDir(env = process.env, platform = process.platform) {
   );
 }
 
-const { createRequire } = require('node:module');
-
 function digest(bytes) {
   // Loaded on first use: a run without a cache folder needs no crypto here.
   const { createHash } = require('node:crypto');
@@ -67,17 +66,18 @@ function readCache(file, sourceDigest) {
     return undefined;
   }
   if (bytes.length <= 2 * digestBytes) return {};
+  // The source first: comparing it costs nothing, hashing the code does.
+  if (!sourceDigest.equals(bytes.subarray(digestBytes, 2 * digestBytes))) return {};
   const code = bytes.subarray(2 * digestBytes);
   if (!digest(code).equals(bytes.subarray(0, digestBytes))) return {};
-  if (!sourceDigest.equals(bytes.subarray(digestBytes, 2 * digestBytes))) return {};
   return { code };
 }
 
 /**
  * Compiles and runs the CommonJS file `file`, from the cache `name` of build `build` in
  * `cacheDir` when V8 accepts it. Returns the file's exports, `state()` (what happened to the
- * cache: 'used'; 'absent'; 'refused': damaged, or made with other V8 flags; 'off': no
- * cacheDir) and `save()`, which writes the cache when this run could not use one.
+ * cache: 'used'; 'absent'; 'refused': damaged, made from other source, or by V8 with other
+ * flags; 'off': no cacheDir) and `save()`, which writes the cache when this run could not use one.
  */
 function loadWithCodeCache(file, { cacheDir, build, name }) {
   const sourceBytes = readFileSync(file);
