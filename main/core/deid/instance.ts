@@ -43,6 +43,7 @@ import {
   maskEncapsulated,
   type DecodedMask,
 } from './mask-decoded.ts';
+import { MEDIA_STORAGE_DIRECTORY } from '../media/walk.ts';
 import { MaskApplier, maskRanges, pixelGeometry, type MaskRect } from './mask.ts';
 import { UidRemapper } from './uid.ts';
 
@@ -94,7 +95,6 @@ const chunkBytes = 1024 * 1024; // a multiple of 8: byte swapping stays aligned
  * first and their pixel data streamed from the file in chunks, so memory stays bounded.
  */
 export const wholeFileBytes = 4 * 1024 * 1024;
-const dicomdirSopClass = '1.2.840.10008.1.3.10';
 
 interface LoadedSource {
   readonly parsed: ParsedDicom;
@@ -372,7 +372,7 @@ export async function deidentifyInstance(
   const { parsed } = source;
   const dataset = parsed.dataset;
   if (
-    metaText(parsed, Tag.MediaStorageSopClassUid) === dicomdirSopClass ||
+    metaText(parsed, Tag.MediaStorageSopClassUid) === MEDIA_STORAGE_DIRECTORY ||
     dataset.elements.has(Tag.DirectoryRecordSequence)
   ) {
     throw new DeidError(

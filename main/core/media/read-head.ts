@@ -114,13 +114,7 @@ export function readFileHeadSync(
         }
       }
       if (read.kind !== 'need-more' || filled >= fileSize) {
-        return {
-          head: bytes.subarray(0, Math.min(filled, 512)),
-          read,
-          size: fileSize,
-          bytes,
-          parsedSize,
-        };
+        return headRead(bytes, read, fileSize, parsedSize);
       }
       const size = nextSize(filled, read.atLeast, fileSize);
       const grown = Buffer.allocUnsafe(size);
